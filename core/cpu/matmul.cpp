@@ -1,0 +1,83 @@
+// GEMM through Eigen: the only translation unit of core that includes Eigen (it is
+// slow to compile, so it stays here). Matrices are mapped in place, never copied.
+#include <Eigen/Core>
+#include <omp.h>
+
+#include "core/cpu/cpu_backend.h"
+
+namespace tg::cpu {
+
+template <class T>
+using RowMat = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0, Eigen::OuterStride<>>;
+template <class T>
+using RowMatOut = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0, Eigen::OuterStride<>>;
+
+template <class T>
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
+          int64_t ldb, T beta, T* C, int64_t ldc) {
+  RowMatOut<T> c(C, M, N, Eigen::OuterStride<>(ldc));
+  RowMat<T> a(A, trans_a ? K : M, trans_a ? M : K, Eigen::OuterStride<>(lda));
+  RowMat<T> b(B, trans_b ? N : K, trans_b ? K : N, Eigen::OuterStride<>(ldb));
+  // beta == 0 must not read C: it may hold uninitialized memory (or NaN poison).
+  auto run = [&](const auto& x, const auto& y) {
+    if (beta == T(0)) {
+      c.noalias() = alpha * (x * y);
+    } else {
+      if (beta != T(1)) c *= beta;
+      c.noalias() += alpha * (x * y);
+    }
+  };
+  if (!trans_a && !trans_b) run(a, b);
+  else if (trans_a && !trans_b) run(a.transpose(), b);
+  else if (!trans_a && trans_b) run(a, b.transpose());
+  else run(a.transpose(), b.transpose());
+}
+
+template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
+                          float, float*, int64_t);
+template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, const double*,
+                           int64_t, double, double*, int64_t);
+
+// A [rows, cols] matrix view is either row-major (stride(-1) == 1) or a transposed
+// row-major one (stride(-2) == 1); matmul's front function guarantees one of the two.
+static void layout(const Tensor& t, bool& trans, int64_t& ld) {
+  const int64_t r = t.size(-2), c = t.size(-1), sr = t.stride(-2), sc = t.stride(-1);
+  if (sc == 1 && (sr == c || r == 1 || sr >= c)) {
+    trans = false;
+    ld = std::max<int64_t>(r == 1 ? c : sr, std::max<int64_t>(c, 1));
+  } else {
+    trans = true;
+    ld = std::max<int64_t>(c == 1 ? r : sc, std::max<int64_t>(r, 1));
+  }
+}
+
+void CpuBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& out) {
+  const int64_t B = a.size(0), M = a.size(1), K = a.size(2), N = b.size(2);
+  bool ta, tb;
+  int64_t lda, ldb;
+  layout(a, ta, lda);
+  layout(b, tb, ldb);
+  auto one = [&](int64_t i, auto zero) {
+    using T = decltype(zero);
+    const T* ap = a.data<T>() + i * a.stride(0);
+    const T* bp = b.data<T>() + i * b.stride(0);
+    T* op = out.data<T>() + i * M * N;
+    if (K == 0) {
+      std::fill(op, op + M * N, T(0));
+      return;
+    }
+    gemm<T>(ta, tb, M, N, K, T(1), ap, lda, bp, ldb, T(0), op, N);
+  };
+  auto run = [&](auto zero) {
+    if (B > 1 && B >= omp_get_max_threads()) {
+#pragma omp parallel for schedule(static)
+      for (int64_t i = 0; i < B; ++i) one(i, zero);
+    } else {
+      for (int64_t i = 0; i < B; ++i) one(i, zero);
+    }
+  };
+  if (a.dtype() == DType::f32) run(float{});
+  else run(double{});
+}
+
+}  // namespace tg::cpu

@@ -1,0 +1,74 @@
+#include "layers/loss.h"
+
+namespace tg {
+
+using Grads = std::vector<Tensor>;
+using Needs = std::vector<bool>;
+
+static Variable reduce(const Variable& per_element, Reduction r) {
+  switch (r) {
+    case Reduction::Mean: return mean(per_element);
+    case Reduction::Sum: return sum(per_element);
+    case Reduction::None: return per_element;
+  }
+  return per_element;
+}
+
+// d/dx (x−y)² = 2(x−y), d/dy = −2(x−y).
+Variable mse_loss(const Variable& input, const Variable& target, Reduction r) {
+  TG_CHECK(input.dtype() == target.dtype(), "mse_loss", "dtype mismatch: {} and {}", dtype_name(input.dtype()),
+           dtype_name(target.dtype()));
+  broadcast_shapes(input.shape(), target.shape(), "mse_loss");
+  Tensor diff = tg::sub(input.data(), target.data());
+  TG_CHECK(diff.shape() == input.shape(), "mse_loss", "target shape {} would broadcast input shape {} to {}",
+           shape_str(target.shape()), shape_str(input.shape()), shape_str(diff.shape()));
+  Shape ts = target.shape();
+  Variable sq = record("mse_loss", square(diff), {input, target}, [diff, ts](const Tensor& g, const Needs& n) {
+    Tensor d = tg::mul(tg::mul(g, diff), 2.0);
+    return Grads{n[0] ? d : Tensor(), n[1] ? sum_to(tg::neg(d), ts) : Tensor()};
+  });
+  return reduce(sq, r);
+}
+
+// loss_i = logsumexp(x_i) − x_i[t_i];  ∂loss_i/∂x_ij = softmax(x_i)_j − [j = t_i].
+Variable cross_entropy(const Variable& logits, const Tensor& target, Reduction r) {
+  TG_CHECK(logits.dim() == 2, "cross_entropy", "expected logits of shape [N, C], got {}", shape_str(logits.shape()));
+  TG_CHECK(target.defined() && target.dtype() == kInt64, "cross_entropy", "targets must be int64 class indices, got {}",
+           target.defined() ? dtype_name(target.dtype()) : "undefined");
+  TG_CHECK(target.dim() == 1 && target.size(0) == logits.size(0), "cross_entropy",
+           "targets of shape {} do not match logits of shape {}", shape_str(target.shape()), shape_str(logits.shape()));
+  const int64_t C = logits.size(1);
+  for (int64_t t : target.to_vector<int64_t>())
+    TG_CHECK(t >= 0 && t < C, "cross_entropy", "target {} out of range for {} classes", t, C);
+  const Tensor& x = logits.data();
+  Tensor m = tg::max(x, 1, true);
+  Tensor e = tg::exp(tg::sub(x, m));
+  Tensor s = tg::sum(e, {1}, true);
+  Tensor idx = target.unsqueeze(1).to(x.device());
+  Tensor loss = tg::sub(tg::add(tg::log(s), m), tg::gather(x, 1, idx)).view({x.size(0)});
+  Tensor p = tg::div(e, s);
+  Shape xs = x.shape();
+  Variable per = record("cross_entropy", loss, {logits}, [p, idx, xs](const Tensor& g, const Needs&) {
+    Tensor gc = g.reshape({xs[0], 1});
+    return Grads{tg::sub(tg::mul(p, gc), tg::scatter_add(xs, 1, idx, gc.contiguous()))};
+  });
+  return reduce(per, r);
+}
+
+// ∂/∂x = σ(x) − y;  ∂/∂y = −x.
+Variable binary_cross_entropy_with_logits(const Variable& logits, const Variable& target, Reduction r) {
+  TG_CHECK(logits.shape() == target.shape(), "binary_cross_entropy_with_logits",
+           "logits shape {} differs from target shape {}", shape_str(logits.shape()), shape_str(target.shape()));
+  const Tensor& x = logits.data();
+  const Tensor& y = target.data();
+  Tensor ax = tg::abs(x);
+  Tensor loss = tg::add(tg::sub(tg::maximum(x, zeros({}, x.dtype(), x.device())), tg::mul(x, y)),
+                        tg::log(tg::add(tg::exp(tg::neg(ax)), 1.0)));
+  Variable per = record("binary_cross_entropy_with_logits", loss, {logits, target}, [x, y](const Tensor& g, const Needs& n) {
+    Tensor sig = tg::reciprocal(tg::add(tg::exp(tg::neg(x)), 1.0));
+    return Grads{n[0] ? tg::mul(g, tg::sub(sig, y)) : Tensor(), n[1] ? tg::mul(g, tg::neg(x)) : Tensor()};
+  });
+  return reduce(per, r);
+}
+
+}  // namespace tg

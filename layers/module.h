@@ -1,0 +1,82 @@
+#pragma once
+// Module: the base of every layer. It owns named parameters (Variables that require
+// gradients), named buffers (Tensors such as running statistics, updated in place)
+// and named children, so that parameters(), state_dict() and train()/eval() walk
+// the whole tree with PyTorch-style dotted names ("features.0.weight").
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "autograd/functions.h"
+
+namespace tg {
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  Module() = default;
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  // Single-input, single-output forward; containers and layers override it.
+  virtual Variable forward(const Variable& x) = 0;
+  Variable operator()(const Variable& x) { return forward(x); }
+
+  std::vector<Variable> parameters() const;
+  std::vector<std::pair<std::string, Variable>> named_parameters() const;
+  NamedTensors named_buffers() const;
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
+
+  // Parameters then buffers, with dotted names, sharing storage with the module.
+  NamedTensors state_dict() const;
+  // Copies values in place. Missing or unexpected names and shape mismatches are
+  // errors naming the tensor (strict, as torch's default).
+  void load_state_dict(const NamedTensors& state);
+
+  void train(bool on = true);
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+  void zero_grad();
+  // Moves or converts every parameter and buffer in place (the handles stay valid).
+  void to(DType dtype);
+  void to(Device device);
+  virtual std::string name() const = 0;
+
+ protected:
+  Variable& register_parameter(const std::string& name, Tensor value);
+  Tensor& register_buffer(const std::string& name, Tensor value);
+  template <class M>
+  std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
+    children_.emplace_back(name, m);
+    return m;
+  }
+  // Called after train()/eval() on this module (children are handled by the base).
+  virtual void on_train(bool) {}
+
+  bool training_ = true;
+
+ private:
+  void collect(const std::string& prefix, std::vector<std::pair<std::string, Variable>>* params,
+               NamedTensors* buffers) const;
+  // Stable addresses: layers keep references to their own parameters and buffers.
+  std::vector<std::unique_ptr<std::pair<std::string, Variable>>> params_;
+  std::vector<std::unique_ptr<std::pair<std::string, Tensor>>> buffers_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+};
+
+// Sequential: applies its children in order; children are named "0", "1", ...
+class Sequential : public Module {
+ public:
+  Sequential() = default;
+  explicit Sequential(std::vector<std::shared_ptr<Module>> modules);
+  Sequential& add(std::shared_ptr<Module> m);
+  Variable forward(const Variable& x) override;
+  std::shared_ptr<Module> operator[](size_t i) const { return children()[i].second; }
+  size_t size() const { return children().size(); }
+  std::string name() const override { return "Sequential"; }
+};
+
+}  // namespace tg
