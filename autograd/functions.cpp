@@ -187,9 +187,10 @@ Variable matmul(const Variable& a, const Variable& b) {
     // Promote 1-D operands to matrices so the same two products cover every case.
     Tensor A = ta.dim() == 1 ? ta.unsqueeze(0) : ta;
     Tensor B = tb.dim() == 1 ? tb.unsqueeze(1) : tb;
-    Tensor G = g;
-    if (ta.dim() == 1) G = G.unsqueeze(-2);
-    if (tb.dim() == 1) G = G.unsqueeze(-1);
+    Shape gs = broadcast_shapes(Shape(A.shape().begin(), A.shape().end() - 2),
+                                Shape(B.shape().begin(), B.shape().end() - 2), "matmul");
+    gs.insert(gs.end(), {A.size(-2), B.size(-1)});
+    Tensor G = g.reshape(gs);
     Tensor ga, gb;
     if (n[0]) ga = sum_to(tg::matmul(G, B.transpose(-1, -2)), A.shape()).reshape(ta.shape());
     if (n[1]) gb = sum_to(tg::matmul(A.transpose(-1, -2), G), B.shape()).reshape(tb.shape());

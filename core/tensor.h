@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/device.h"
@@ -15,6 +16,9 @@
 namespace tg {
 
 using Shape = std::vector<int64_t>;
+class Tensor;
+// Named tensors in a fixed order: state dicts, checkpoint contents.
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 std::string shape_str(const Shape& s);  // "[2, 3]"
 int64_t shape_numel(const Shape& s);
