@@ -14,7 +14,7 @@ void Optimizer::zero_grad() {
   for (auto& p : params_) p.zero_grad();
 }
 
-const Tensor& Optimizer::state(size_t i, const std::string& name) {
+Tensor Optimizer::state(size_t i, const std::string& name) {
   for (auto& [n, t] : state_[i])
     if (n == name) return t;
   state_[i].emplace_back(name, zeros_like(params_[i].data()));

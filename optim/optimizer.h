@@ -24,7 +24,7 @@ class Optimizer {
 
  protected:
   // Per-parameter state tensor `name`, created as zeros like the parameter on first use.
-  const Tensor& state(size_t i, const std::string& name);
+  Tensor state(size_t i, const std::string& name);
   std::vector<Variable> params_;
   double lr_ = 0;
   int64_t step_ = 0;

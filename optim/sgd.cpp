@@ -15,7 +15,7 @@ void SGD::step() {
   for (size_t i = 0; i < params_.size(); ++i) {
     const Variable& p = params_[i];
     if (!p.grad().defined()) continue;
-    const Tensor& buf = opt_.momentum != 0 ? state(i, "momentum_buffer") : p.grad();
+    Tensor buf = opt_.momentum != 0 ? state(i, "momentum_buffer") : p.grad();
     sgd_update_(p.data(), p.grad().contiguous(), buf, lr_, opt_.momentum, opt_.dampening, opt_.weight_decay,
                 opt_.nesterov, step_ == 1);
   }
