@@ -1,0 +1,71 @@
+#include "data/image_folder.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <memory>
+
+#include "data/file_bytes.h"
+
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_RESIZE_IMPLEMENTATION
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_PNG
+#include <stb_image.h>
+#include <stb_image_resize.h>
+
+namespace tg {
+
+namespace fs = std::filesystem;
+
+static bool is_image(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return (char)std::tolower(c); });
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
+}
+
+ImageFolder::ImageFolder(const std::string& root, int64_t height, int64_t width) : height_(height), width_(width) {
+  TG_CHECK(height > 0 && width > 0, "ImageFolder", "size must be positive, got {}x{}", height, width);
+  std::error_code ec;
+  TG_CHECK(fs::is_directory(root, ec), "ImageFolder", "'{}' is not a directory", root);
+  for (const auto& entry : fs::directory_iterator(root))
+    if (entry.is_directory()) classes_.push_back(entry.path().filename().string());
+  std::sort(classes_.begin(), classes_.end());
+  TG_CHECK(!classes_.empty(), "ImageFolder", "'{}' has no class folders (expected root/<class>/*.jpg)", root);
+  for (size_t c = 0; c < classes_.size(); ++c) {
+    std::vector<std::string> files;
+    for (const auto& entry : fs::recursive_directory_iterator(fs::path(root) / classes_[c]))
+      if (entry.is_regular_file() && is_image(entry.path())) files.push_back(entry.path().string());
+    TG_CHECK(!files.empty(), "ImageFolder", "class folder '{}' has no .jpg, .jpeg or .png files",
+             (fs::path(root) / classes_[c]).string());
+    std::sort(files.begin(), files.end());
+    for (auto& f : files) samples_.emplace_back(std::move(f), (int64_t)c);
+  }
+}
+
+// x[c, h, w] = resized[h, w, c] / 255
+Example ImageFolder::get(int64_t index, SampleRng&) const {
+  check_index(index, size(), "ImageFolder");
+  const std::string& path = samples_[index].first;
+  const std::vector<uint8_t> bytes = read_file_bytes(path, "ImageFolder");
+  int w = 0, h = 0, channels = 0;
+  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
+      stbi_load_from_memory(bytes.data(), (int)bytes.size(), &w, &h, &channels, 3), &stbi_image_free);
+  TG_CHECK(pixels != nullptr, "ImageFolder", "cannot decode image '{}': {}", path, stbi_failure_reason());
+  std::vector<uint8_t> resized;
+  const uint8_t* src = pixels.get();
+  if (h != height_ || w != width_) {
+    resized.resize(height_ * width_ * 3);
+    TG_CHECK(stbir_resize_uint8(pixels.get(), w, h, 0, resized.data(), (int)width_, (int)height_, 0, 3), "ImageFolder",
+             "cannot resize image '{}' from {}x{} to {}x{}", path, h, w, height_, width_);
+    src = resized.data();
+  }
+  Tensor x = empty({3, height_, width_}, kFloat32);
+  float* dst = x.data<float>();
+  const int64_t plane = height_ * width_;
+  for (int64_t i = 0; i < plane; ++i)
+    for (int64_t c = 0; c < 3; ++c) dst[c * plane + i] = (float)src[i * 3 + c] / 255.0f;
+  return {x, samples_[index].second};
+}
+
+}  // namespace tg
