@@ -13,8 +13,9 @@ int (*g_cuda_count)() = nullptr;
 }  // namespace
 
 Backend& cpu_backend() {
-  static cpu::CpuBackend b;
-  return b;
+  // Never destroyed: tensors with static storage duration may outlive any static object.
+  static cpu::CpuBackend* b = new cpu::CpuBackend();
+  return *b;
 }
 
 void register_cuda_backend(Backend* (*factory)(int), int (*device_count)()) {

@@ -1,4 +1,7 @@
 #pragma once
+#include <mutex>
+#include <unordered_map>
+
 #include "core/backend.h"
 
 namespace tg::cpu {
@@ -20,6 +23,12 @@ class CpuBackend final : public Backend {
   void rand_uniform(const Tensor& out, uint64_t seed, uint64_t offset, double lo, double hi) override;
   void rand_normal(const Tensor& out, uint64_t seed, uint64_t offset, double mean, double stddev) override;
   void bernoulli(const Tensor& p, const Tensor& out, uint64_t seed, uint64_t offset) override;
+
+ private:
+  static constexpr size_t kMaxCachedBytes = size_t(1) << 30;
+  std::mutex mu_;
+  std::unordered_map<size_t, std::vector<void*>> free_;  // size class -> free blocks
+  size_t cached_bytes_ = 0;
 };
 
 // Single-precision and double-precision GEMM on raw row-major/column-major matrices,

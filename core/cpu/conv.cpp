@@ -1,0 +1,219 @@
+// 2-D convolution on the CPU: im2col + GEMM (Eigen, through cpu::gemm).
+//
+// For one sample n and group g, with Cg = C/groups input and Og = O/groups output
+// channels and CK = Cg·KH·KW, the column matrix cols[CK, OH·OW] holds in row
+// (c·KH + i)·KW + j the input pixel each output position sees through tap (c, i, j)
+// (zero in the padding). Then, with W_g the group's weights as a [Og, CK] matrix:
+//   forward        y_g  = W_g · cols (+ bias)
+//   input grad     dcols = W_gᵀ · gy_g, scattered back by col2im (adding overlaps)
+//   weight grad    dW_g += gy_g · colsᵀ
+// Output rows are processed in tiles so that one tile's columns stay in L2; the
+// column buffers are per-thread and reused across calls. A 1×1, stride-1, unpadded
+// convolution needs no im2col: cols is the input itself.
+#include <algorithm>
+#include <omp.h>
+#include <vector>
+
+#include "core/cpu/cnn_kernels.h"
+#include "core/cpu/cpu_backend.h"
+#include "core/cpu/loops.h"
+
+namespace tg::cpu {
+namespace {
+
+// Budget for one tile's column matrix: a quarter of a core's 1 MiB L2.
+constexpr int64_t kTileBytes = 256 * 1024;
+
+// A per-thread buffer that grows to the largest size asked for and is then reused
+// (OpenMP worker threads live across parallel regions). `slot` tells apart the two
+// buffers the backward pass needs at once.
+template <class T>
+T* thread_buffer(int slot, int64_t n) {
+  thread_local std::vector<T> bufs[2];
+  std::vector<T>& b = bufs[slot];
+  if ((int64_t)b.size() < n) b.resize(n);
+  return b.data();
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+struct Plan {
+  int64_t Cg, Og, CK, OHW, rows, tiles;
+  bool direct;  // 1×1, stride 1, no padding: cols is the input
+};
+
+Plan make_plan(const ConvGeometry& g, size_t elem) {
+  Plan p;
+  p.Cg = g.C / g.groups;
+  p.Og = g.O / g.groups;
+  p.CK = p.Cg * g.KH * g.KW;
+  p.OHW = g.OH * g.OW;
+  p.direct = g.KH == 1 && g.KW == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0;
+  const int64_t cols = std::max<int64_t>(1, kTileBytes / (int64_t)(elem * p.CK));
+  p.rows = p.direct ? g.OH : std::clamp<int64_t>(cols / g.OW, 1, g.OH);
+  p.tiles = ceil_div(g.OH, p.rows);
+  return p;
+}
+
+// im2col (Scatter = false: cols = gather of x) and col2im (Scatter = true: x += scatter
+// of cols) over output rows [oh0, oh1) of one (sample, group); x points at the group's
+// first input channel, cols is [CK, (oh1 − oh0)·OW].
+template <bool Scatter, class T>
+void im2col(T* x, T* cols, const ConvGeometry& g, int64_t Cg, int64_t oh0, int64_t oh1) {
+  const int64_t cnt = (oh1 - oh0) * g.OW;
+  for (int64_t c = 0; c < Cg; ++c)
+    for (int64_t i = 0; i < g.KH; ++i)
+      for (int64_t j = 0; j < g.KW; ++j) {
+        T* col = cols + ((c * g.KH + i) * g.KW + j) * cnt;
+        // Output column ow reads input column ow·sw + off, inside [0, W) for ow in [lo, hi).
+        const int64_t off = j * g.dw - g.pw;
+        const int64_t lo = std::min(g.OW, off >= 0 ? 0 : ceil_div(-off, g.sw));
+        const int64_t hi = std::clamp<int64_t>(g.W - off > 0 ? ceil_div(g.W - off, g.sw) : 0, lo, g.OW);
+        for (int64_t oh = oh0; oh < oh1; ++oh, col += g.OW) {
+          const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+          if (ih < 0 || ih >= g.H) {
+            if (!Scatter) std::fill(col, col + g.OW, T(0));
+            continue;
+          }
+          T* src = x + (c * g.H + ih) * g.W + off;
+          if (Scatter) {
+            for (int64_t ow = lo; ow < hi; ++ow) src[ow * g.sw] += col[ow];
+          } else {
+            std::fill(col, col + lo, T(0));
+            if (g.sw == 1) {
+              std::copy(src + lo, src + hi, col + lo);
+            } else {
+              for (int64_t ow = lo; ow < hi; ++ow) col[ow] = src[ow * g.sw];
+            }
+            std::fill(col + hi, col + g.OW, T(0));
+          }
+        }
+      }
+}
+
+// Runs body(item, thread) for item in [0, n): across OpenMP threads when there are at
+// least as many items as threads, else serially so that GEMM can use the threads.
+template <class F>
+int parallel_items(int64_t n, F body) {
+  const int nt = omp_get_max_threads();
+  if (n >= nt && nt > 1 && !omp_in_parallel()) {
+#pragma omp parallel for schedule(dynamic)
+    for (int64_t k = 0; k < n; ++k) body(k, omp_get_thread_num());
+    return nt;
+  }
+  for (int64_t k = 0; k < n; ++k) body(k, 0);
+  return 1;
+}
+
+template <class T>
+void forward_typed(const Tensor& xt, const Tensor& wt, const Tensor& bt, const Tensor& yt, const ConvGeometry& g) {
+  const Plan p = make_plan(g, sizeof(T));
+  T* x = xt.data<T>();
+  const T* w = wt.data<T>();
+  const T* b = bt.defined() ? bt.data<T>() : nullptr;
+  T* y = yt.data<T>();
+  parallel_items(g.N * g.groups * p.tiles, [&](int64_t k, int) {
+    const int64_t t = k % p.tiles, grp = (k / p.tiles) % g.groups, n = k / (p.tiles * g.groups);
+    const int64_t oh0 = t * p.rows, oh1 = std::min(g.OH, oh0 + p.rows), cnt = (oh1 - oh0) * g.OW;
+    T* xg = x + (n * g.C + grp * p.Cg) * g.H * g.W;
+    T* yg = y + (n * g.O + grp * p.Og) * p.OHW + oh0 * g.OW;
+    const T* cols = xg + oh0 * g.OW;
+    int64_t ld = p.OHW;
+    if (!p.direct) {
+      T* buf = thread_buffer<T>(0, p.CK * cnt);
+      im2col<false>(xg, buf, g, p.Cg, oh0, oh1);
+      cols = buf;
+      ld = cnt;
+    }
+    gemm<T>(false, false, p.Og, cnt, p.CK, T(1), w + grp * p.Og * p.CK, p.CK, cols, ld, T(0), yg, p.OHW);
+    if (b)
+      for (int64_t o = 0; o < p.Og; ++o) {
+        const T bo = b[grp * p.Og + o];
+        T* row = yg + o * p.OHW;
+        for (int64_t q = 0; q < cnt; ++q) row[q] += bo;
+      }
+  });
+}
+
+template <class T>
+void backward_typed(const Tensor& gyt, const Tensor& xt, const Tensor& wt, const Tensor& gxt, const Tensor& gwt,
+                    const Tensor& gbt, const ConvGeometry& g) {
+  const Plan p = make_plan(g, sizeof(T));
+  T* gy = gyt.data<T>();
+  T* x = xt.data<T>();
+  const T* w = wt.data<T>();
+  T* gx = gxt.defined() ? gxt.data<T>() : nullptr;
+  const int64_t wnum = wt.numel();
+  const int nt = omp_get_max_threads();
+  // Per-thread partial weight and bias gradients, summed at the end.
+  std::vector<T> gw_part(gwt.defined() ? nt * wnum : 0, T(0));
+  std::vector<double> gb_part(gbt.defined() ? nt * g.O : 0, 0.0);
+  const int used = parallel_items(g.N * g.groups, [&](int64_t k, int tid) {
+    const int64_t grp = k % g.groups, n = k / g.groups;
+    T* xg = x + (n * g.C + grp * p.Cg) * g.H * g.W;
+    T* gxg = gx ? gx + (n * g.C + grp * p.Cg) * g.H * g.W : nullptr;
+    const T* wg = w + grp * p.Og * p.CK;
+    T* gyg = gy + (n * g.O + grp * p.Og) * p.OHW;
+    if (gxg && !p.direct) std::fill(gxg, gxg + p.Cg * g.H * g.W, T(0));
+    for (int64_t t = 0; t < p.tiles; ++t) {
+      const int64_t oh0 = t * p.rows, oh1 = std::min(g.OH, oh0 + p.rows), cnt = (oh1 - oh0) * g.OW;
+      T* gy_tile = gyg + oh0 * g.OW;
+      if (!gw_part.empty()) {
+        const T* cols = xg + oh0 * g.OW;
+        int64_t ld = p.OHW;
+        if (!p.direct) {
+          T* buf = thread_buffer<T>(0, p.CK * cnt);
+          im2col<false>(xg, buf, g, p.Cg, oh0, oh1);
+          cols = buf;
+          ld = cnt;
+        }
+        gemm<T>(false, true, p.Og, p.CK, cnt, T(1), gy_tile, p.OHW, cols, ld, T(1),
+                gw_part.data() + tid * wnum + grp * p.Og * p.CK, p.CK);
+      }
+      if (gxg && p.direct) {
+        gemm<T>(true, false, p.CK, cnt, p.Og, T(1), wg, p.CK, gy_tile, p.OHW, T(0), gxg + oh0 * g.OW, p.OHW);
+      } else if (gxg) {
+        T* dcols = thread_buffer<T>(1, p.CK * cnt);
+        gemm<T>(true, false, p.CK, cnt, p.Og, T(1), wg, p.CK, gy_tile, p.OHW, T(0), dcols, cnt);
+        im2col<true>(gxg, dcols, g, p.Cg, oh0, oh1);
+      }
+    }
+    if (!gb_part.empty())
+      for (int64_t o = 0; o < p.Og; ++o) {
+        const T* row = gyg + o * p.OHW;
+        double s = 0;
+        for (int64_t q = 0; q < p.OHW; ++q) s += row[q];
+        gb_part[tid * g.O + grp * p.Og + o] += s;
+      }
+  });
+  if (gwt.defined()) {
+    T* gw = gwt.data<T>();
+    for (int64_t e = 0; e < wnum; ++e) {
+      T s = 0;
+      for (int t = 0; t < used; ++t) s += gw_part[t * wnum + e];
+      gw[e] = s;
+    }
+  }
+  if (gbt.defined()) {
+    T* gb = gbt.data<T>();
+    for (int64_t o = 0; o < g.O; ++o) {
+      double s = 0;
+      for (int t = 0; t < used; ++t) s += gb_part[t * g.O + o];
+      gb[o] = (T)s;
+    }
+  }
+}
+
+}  // namespace
+
+void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y, const ConvGeometry& g) {
+  dispatch_float(x.dtype(), "conv2d", [&](auto zero) { forward_typed<decltype(zero)>(x, w, bias, y, g); });
+}
+
+void conv2d_backward(const Tensor& gy, const Tensor& x, const Tensor& w, const Tensor& gx, const Tensor& gw,
+                     const Tensor& gb, const ConvGeometry& g) {
+  dispatch_float(x.dtype(), "conv2d_backward",
+                 [&](auto zero) { backward_typed<decltype(zero)>(gy, x, w, gx, gw, gb, g); });
+}
+
+}  // namespace tg::cpu

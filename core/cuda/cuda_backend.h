@@ -1,0 +1,61 @@
+#pragma once
+// The CUDA backend: one instance per device, created on first use and kept for the
+// life of the process. Each owns one stream (every kernel, copy and cuBLAS call of
+// the device is queued on it, so work runs in program order and freed blocks are
+// reused safely), a cuBLAS handle whose workspace comes from the caching allocator,
+// and a word of mapped host memory where kernels report bad indices. The host waits
+// only where it reads data: device-to-host copies and cuda_synchronize().
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+
+#include "core/backend.h"
+#include "core/cuda/allocator.h"
+#include "core/cuda/kernels.h"
+
+namespace tg::cuda {
+
+class CudaBackend final : public Backend {
+ public:
+  explicit CudaBackend(int index);
+
+  void* allocate(size_t nbytes) override;
+  void deallocate(void* p, size_t nbytes) override;
+  void copy(const Tensor& src, const Tensor& dst) override;
+  void fill(const Tensor& dst, double value) override;
+  void unary(UnaryOp op, const Tensor& x, const Tensor& out, double p0, double p1) override;
+  void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) override;
+  void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) override;
+  void reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims, const Tensor& out,
+              const Tensor& index) override;
+  void matmul(const Tensor& a, const Tensor& b, const Tensor& out) override;
+  void gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out) override;
+  void scatter_add(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src) override;
+  void rand_uniform(const Tensor& out, uint64_t seed, uint64_t offset, double lo, double hi) override;
+  void rand_normal(const Tensor& out, uint64_t seed, uint64_t offset, double mean, double stddev) override;
+  void bernoulli(const Tensor& p, const Tensor& out, uint64_t seed, uint64_t offset) override;
+
+  // Makes this backend's device current for the calling thread.
+  void activate(const char* op) const;
+  // Waits for the stream, then throws if a kernel recorded a bad index since the last check.
+  void synchronize(const char* op);
+  CachingAllocator& allocator() { return allocator_; }
+  cudaStream_t stream() const { return stream_; }
+  Device device() const { return Device::cuda(index_); }
+
+ private:
+  void random(KRandom kind, const Tensor& out, const Tensor& p, uint64_t seed, uint64_t offset, double a, double b,
+              const char* op);
+
+  int index_;
+  int sm_count_ = 1;
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t cublas_ = nullptr;
+  int64_t* error_ = nullptr;  // mapped host memory: {op code, index, size}, see kernels.h
+  int64_t* error_device_ = nullptr;  // the same words as the kernels address them
+  CachingAllocator allocator_;
+};
+
+// The backend of CUDA device `index` (which must exist).
+CudaBackend& cuda_backend(int index);
+
+}  // namespace tg::cuda
