@@ -1,71 +1,64 @@
 #include "activations/basic.h"
 
-#include <cmath>
-
-#include "core/cpu/loops.h"
+#include "activations/special.h"
+#include "activations/unary.h"
 
 namespace tg {
 
-using Grads = std::vector<Tensor>;
-using Needs = std::vector<bool>;
+using act::From;
 
-// Applies f elementwise to a CPU float tensor into a new tensor.
-template <class F>
-static Tensor map(const Tensor& x, const char* op, F f) {
-  TG_CHECK(x.device().is_cpu(), op, "device {} is not supported yet", x.device().str());
-  Tensor out = empty_like(x);
-  cpu::dispatch_float(x.dtype(), op, [&](auto zero) {
-    using T = decltype(zero);
-    cpu::map1<T, T>(out, x, [&](T v) { return (T)f(v); });
-  });
-  return out;
-}
-
-template <class F>
-static Tensor map2(const Tensor& a, const Tensor& b, const char* op, F f) {
-  Tensor out = empty_like(a);
-  cpu::dispatch_float(a.dtype(), op, [&](auto zero) {
-    using T = decltype(zero);
-    cpu::map2<T, T, T>(out, a, b, [&](T u, T v) { return (T)f(u, v); });
-  });
-  return out;
-}
-
-// y = max(x, 0); dy/dx = [y > 0], computed from the output alone.
+// y = max(x, 0); dy/dx = [x > 0] = [y > 0], so the output is enough.
 Variable relu(const Variable& x) {
-  Tensor y = map(x.data(), "relu", [](auto v) { return v > 0 ? v : decltype(v)(0); });
-  return record("relu", y, {x}, [y](const Tensor& g, const Needs&) {
-    return Grads{map2(g, y, "relu_backward", [](auto gv, auto yv) { return yv > 0 ? gv : decltype(gv)(0); })};
-  });
+  return act::unary_activation(
+      "relu", x, From::Output, [](auto v) { return v > 0 ? v : decltype(v)(0); },
+      [](auto g, auto y) { return y > 0 ? g : decltype(g)(0); });
 }
 
-// y = tanh x; dy/dx = 1 − y².
+// y = tanh x; dy/dx = 1 − tanh² x = 1 − y².
 Variable tanh(const Variable& x) {
-  Tensor y = map(x.data(), "tanh", [](auto v) { return std::tanh(v); });
-  return record("tanh", y, {x}, [y](const Tensor& g, const Needs&) {
-    return Grads{map2(g, y, "tanh_backward", [](auto gv, auto yv) { return gv * (1 - yv * yv); })};
-  });
+  return act::unary_activation(
+      "tanh", x, From::Output, [](auto v) { return std::tanh(v); }, [](auto g, auto y) { return g * (1 - y * y); });
 }
 
-// y = 1/(1 + e^−x); dy/dx = y(1 − y).
+// y = σ(x) = 1/(1 + e^−x); dy/dx = e^−x/(1 + e^−x)² = σ(x)(1 − σ(x)) = y(1 − y).
 Variable sigmoid(const Variable& x) {
-  Tensor y = map(x.data(), "sigmoid", [](auto v) { return 1 / (1 + std::exp(-v)); });
-  return record("sigmoid", y, {x}, [y](const Tensor& g, const Needs&) {
-    return Grads{map2(g, y, "sigmoid_backward", [](auto gv, auto yv) { return gv * yv * (1 - yv); })};
-  });
+  return act::unary_activation(
+      "sigmoid", x, From::Output, [](auto v) { return 1 / (1 + std::exp(-v)); },
+      [](auto g, auto y) { return g * y * (1 - y); });
 }
 
-// y = x·Φ(x), Φ(x) = ½(1 + erf(x/√2)); dy/dx = Φ(x) + x·φ(x), φ the normal density.
+// y = x·Φ(x); product rule: dy/dx = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π) = Φ′(x).
+// Φ is the tail-accurate special::Phi, so y keeps its relative accuracy for x ≪ 0.
 Variable gelu(const Variable& x) {
-  Tensor t = x.data();
-  Tensor y = map(t, "gelu", [](auto v) { return v * 0.5 * (1 + std::erf(v * M_SQRT1_2)); });
-  return record("gelu", y, {x}, [t](const Tensor& g, const Needs&) {
-    return Grads{map2(g, t, "gelu_backward", [](auto gv, auto v) {
-      const double cdf = 0.5 * (1 + std::erf(v * M_SQRT1_2));
-      const double pdf = std::exp(-0.5 * v * v) * 0.3989422804014327;
-      return gv * (cdf + v * pdf);
-    })};
-  });
+  return act::unary_activation(
+      "gelu", x, From::Input, [](auto v) { return v * special::Phi(v); },
+      [](auto g, auto v) {
+        const double pdf = std::exp(-0.5 * v * v) * 0.3989422804014327;
+        return g * (special::Phi((double)v) + v * pdf);
+      });
+}
+
+// y = ½x(1 + tanh u), u = √(2/π)(x + c·x³), c = 0.044715;
+// dy/dx = ½(1 + tanh u) + ½x(1 − tanh² u)·du/dx, du/dx = √(2/π)(1 + 3c·x²).
+static constexpr double kSqrt2OverPi = 0.7978845608028654, kCubic = 0.044715;
+static Variable gelu_tanh(const Variable& x) {
+  return act::unary_activation(
+      "gelu_tanh", x, From::Input, [](auto v) { return 0.5 * v * (1 + std::tanh(kSqrt2OverPi * (v + kCubic * v * v * v))); },
+      [](auto g, auto v) {
+        const double t = std::tanh(kSqrt2OverPi * (v + kCubic * v * v * v));
+        return g * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * kSqrt2OverPi * (1 + 3 * kCubic * v * v));
+      });
+}
+
+Variable gelu(const Variable& x, const std::string& approximate) {
+  TG_CHECK(approximate == "none" || approximate == "tanh", "gelu", "approximate must be 'none' or 'tanh', got '{}'",
+           approximate);
+  return approximate == "tanh" ? gelu_tanh(x) : gelu(x);
+}
+
+GELU::GELU(std::string approx) : approximate(std::move(approx)) {
+  TG_CHECK(approximate == "none" || approximate == "tanh", "GELU", "approximate must be 'none' or 'tanh', got '{}'",
+           approximate);
 }
 
 }  // namespace tg

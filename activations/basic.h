@@ -1,14 +1,23 @@
 #pragma once
-// The first activations: ReLU, Tanh, Sigmoid and GELU (erf form), each a functional
-// op with its derivative and a module. The full library builds on this pattern.
+// The classic activations: ReLU, Tanh, Sigmoid and GELU (erf form and the tanh
+// approximation), each a functional op with its derivative and a module.
+#include <string>
+
 #include "layers/module.h"
 
 namespace tg {
 
+// max(x, 0). Saves the output.
 Variable relu(const Variable& x);
+// tanh x. Saves the output.
 Variable tanh(const Variable& x);
+// 1/(1 + e^−x). Saves the output.
 Variable sigmoid(const Variable& x);
+// x·Φ(x). Saves the input.
 Variable gelu(const Variable& x);
+// approximate = "none" (erf form, as gelu(x)) or "tanh":
+// ½x(1 + tanh(√(2/π)(x + 0.044715x³))), as torch.nn.functional.gelu. Saves the input.
+Variable gelu(const Variable& x, const std::string& approximate);
 
 class ReLU : public Module {
  public:
@@ -27,8 +36,10 @@ class Sigmoid : public Module {
 };
 class GELU : public Module {
  public:
-  Variable forward(const Variable& x) override { return gelu(x); }
+  explicit GELU(std::string approximate = "none");
+  Variable forward(const Variable& x) override { return gelu(x, approximate); }
   std::string name() const override { return "GELU"; }
+  const std::string approximate;
 };
 
 }  // namespace tg

@@ -1,0 +1,57 @@
+#pragma once
+// Vector groupings: how a tensor is cut into vectors v ∈ R^d for a vector activation.
+//
+//   last_dim()   the last dimension: vectors of d = size(-1) (any rank ≥ 1).
+//   blocks(k)    k×k spatial blocks within each channel of an N,C,H,W map, flattened
+//                (d = k², the VecGELU paper's k = 4, d = 16). When H or W is not a
+//                multiple of k, the blocks on the bottom/right edge are the smaller
+//                rectangles that remain, each a vector with its own d = rows·cols
+//                (e.g. H = 5, k = 4: block rows of heights 4 and 1).
+//   channels()   the channel vector at each position of an N,C,* map (d = C).
+//
+// Every element belongs to exactly one vector. Vectors are numbered row-major over
+// (N, C, block row, block col) for blocks, (N, position) for channels, and the
+// leading dims for last_dim; per-vector quantities (scales, masks) follow that order.
+#include <string>
+
+#include "core/tensor.h"
+
+namespace tg {
+
+struct VectorGrouping {
+  enum class Kind { LastDim, Blocks, Channels };
+  Kind kind = Kind::Blocks;
+  int64_t block = 4;  // k, for Blocks
+
+  static VectorGrouping last_dim() { return {Kind::LastDim, 0}; }
+  static VectorGrouping blocks(int64_t k = 4) { return {Kind::Blocks, k}; }
+  static VectorGrouping channels() { return {Kind::Channels, 0}; }
+  std::string str() const;  // "last_dim", "blocks(4)", "channels"
+};
+
+// One vector of a contiguous tensor: a rows×cols patch starting at element `base`,
+// its rows `row_stride` elements apart (last_dim: 1×D; blocks: ≤k×≤k with stride W;
+// channels: C×1 with stride H·W).
+struct VectorPatch {
+  int64_t base, rows, cols, row_stride;
+  int64_t dim() const { return rows * cols; }
+};
+
+// The vectors of a contiguous tensor of `shape` under a grouping. The constructor
+// checks the shape (throwing tg::Error naming `op`, the grouping and the shape).
+class VectorPlan {
+ public:
+  VectorPlan(const Shape& shape, const VectorGrouping& grouping, const char* op);
+  int64_t count() const { return count_; }  // number of vectors
+  int64_t numel() const { return numel_; }
+  VectorPatch patch(int64_t v) const;
+
+ private:
+  VectorGrouping::Kind kind_;
+  int64_t count_ = 0, numel_ = 0;
+  int64_t d_ = 0;                                      // LastDim: D; Channels: C
+  int64_t k_ = 0, h_ = 0, w_ = 0, nbh_ = 0, nbw_ = 0;  // Blocks
+  int64_t hw_ = 0;                                     // Channels: positions per sample
+};
+
+}  // namespace tg

@@ -1,0 +1,78 @@
+#include "activations/vec_gelu.h"
+
+#include "activations/special.h"
+#include "activations/unary.h"
+#include "activations/vector_kernels.h"
+
+namespace tg {
+
+using act::Grads;
+using act::Needs;
+
+// s(r) = P(a, u) with a = d/2, u = r²/2. Chain rule with ∂P/∂u = u^(a−1)e^(−u)/Γ(a):
+//   s′(r) = ∂P/∂u · du/dr = r·u^(a−1)e^(−u)/Γ(a),   so   s′(r)/r = ∂P/∂u (a, r²/2).
+// ∂P/∂u is evaluated in log space by special::gammainc_p_dx (u^(a−1) and Γ(a)
+// overflow long before their ratio does for d in the hundreds or thousands).
+// At r = 0: s = 0, and for d = 1 ∂P/∂u → ∞ like 1/r but multiplies (v·g)·v = O(r²),
+// so the kernel drops that term for a zero vector; as r → ∞, s → 1 and s′/r → 0.
+static act::GateGrad vec_gelu_gate(double r2, int64_t d) {
+  double p, dp;
+  special::gammainc_p_and_dx(0.5 * (double)d, 0.5 * r2, p, dp);
+  return {p, dp, 0.0};
+}
+
+Variable vec_gelu(const Variable& x, const VectorGrouping& grouping) {
+  act::check_cpu_float(x.data(), "vec_gelu");
+  const VectorPlan plan(x.shape(), grouping, "vec_gelu");
+  const Tensor xc = x.data().contiguous();
+  Tensor y = empty_like(xc);
+  cpu::dispatch_float(xc.dtype(), "vec_gelu", [&](auto zero) {
+    using T = decltype(zero);
+    act::vector_forward(plan, xc.data<T>(), y.data<T>(),
+                        [](int64_t, double r2, int64_t d) { return special::gammainc_p(0.5 * (double)d, 0.5 * r2); });
+  });
+  return record_activation("vec_gelu", y, {x}, {xc}, [plan](const Tensor& g, const Needs&, const Grads& saved) {
+    const Tensor gc = g.contiguous(), &xs = saved[0];
+    Tensor dx = empty_like(xs);
+    cpu::dispatch_float(xs.dtype(), "vec_gelu_backward", [&](auto zero) {
+      using T = decltype(zero);
+      act::vector_backward(plan, xs.data<T>(), gc.data<T>(), dx.data<T>(), vec_gelu_gate);
+    });
+    return Grads{dx};
+  });
+}
+
+// Forward: p = P(d/2, r²/2), m = [u ≤ p] with u ~ U(0, 1] from Philox, y = m·v.
+// Backward: dx = p·g, from the saved p alone (no input kept).
+Variable probabilistic_vec_gelu(const Variable& x, const VectorGrouping& grouping, bool training, Generator* gen) {
+  if (!training) return vec_gelu(x, grouping);
+  act::check_cpu_float(x.data(), "probabilistic_vec_gelu");
+  const VectorPlan plan(x.shape(), grouping, "probabilistic_vec_gelu");
+  const Tensor xc = x.data().contiguous();
+  Generator& gref = gen ? *gen : default_generator();
+  const uint64_t seed = gref.seed(), offset = gref.advance((uint64_t)plan.count());
+  Tensor y = empty_like(xc), p = empty({plan.count()}, xc.dtype());
+  cpu::dispatch_float(xc.dtype(), "probabilistic_vec_gelu", [&](auto zero) {
+    using T = decltype(zero);
+    T* pp = p.data<T>();
+    act::vector_forward(plan, xc.data<T>(), y.data<T>(), [&](int64_t v, double r2, int64_t d) {
+      const double pv = special::gammainc_p(0.5 * (double)d, 0.5 * r2);
+      pp[v] = (T)pv;
+      uint32_t w[4];
+      philox(seed, offset + (uint64_t)v, w);
+      return uniform_from_bits(w[0]) <= pv ? 1.0 : 0.0;
+    });
+  });
+  return record_activation("probabilistic_vec_gelu", y, {x}, {p},
+                           [plan](const Tensor& g, const Needs&, const Grads& saved) {
+                             const Tensor gc = g.contiguous(), &ps = saved[0];
+                             Tensor dx = empty_like(gc);
+                             cpu::dispatch_float(ps.dtype(), "probabilistic_vec_gelu_backward", [&](auto zero) {
+                               using T = decltype(zero);
+                               act::vector_scale(plan, gc.data<T>(), ps.data<T>(), dx.data<T>());
+                             });
+                             return Grads{dx};
+                           });
+}
+
+}  // namespace tg
