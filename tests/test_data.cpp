@@ -139,6 +139,16 @@ TEST_CASE("data: DataLoader batches in order, with and without drop_last") {
   CHECK(batches == 2);
   CHECK(dropping.epoch() == 1);
 
+  // Nothing to load: no batches, for any worker count.
+  for (int workers : {0, 2}) {
+    DataLoader none(std::make_shared<IndexDataset>(0), {.batch_size = 4, .num_workers = workers});
+    CHECK(none.size() == 0);
+    CHECK(none.begin() == none.end());
+    DataLoader short_of_one(std::make_shared<IndexDataset>(3), {.batch_size = 4, .drop_last = true, .num_workers = workers});
+    CHECK(short_of_one.size() == 0);
+    CHECK(short_of_one.begin() == short_of_one.end());
+  }
+
   CHECK_THROWS_WITH_AS(DataLoader(ds, {.batch_size = 0}), doctest::Contains("batch_size must be positive, got 0"),
                        Error);
   CHECK_THROWS_WITH_AS(DataLoader(ds, {.num_workers = -1}), doctest::Contains("num_workers must be non-negative"),
