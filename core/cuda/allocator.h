@@ -1,6 +1,6 @@
 #pragma once
 // A caching allocator for one device. Sizes are rounded up to size classes (multiples
-// of 512 bytes, then four classes per power of two, so at most 25% is lost), and a
+// of 512 bytes, then four classes per power of two, so under 512 bytes or 25% is lost), and a
 // freed block goes to its class's free list instead of back to the driver: in steady
 // state a training step allocates nothing from the driver. Blocks are reused in
 // stream order (the backend has one stream per device), so a block freed while a
