@@ -75,15 +75,15 @@ void im2col(T* x, T* cols, const ConvGeometry& g, int64_t Cg, int64_t oh0, int64
             if (!Scatter) std::fill(col, col + g.OW, T(0));
             continue;
           }
-          T* src = x + (c * g.H + ih) * g.W + off;
+          T* src = x + (c * g.H + ih) * g.W;
           if (Scatter) {
-            for (int64_t ow = lo; ow < hi; ++ow) src[ow * g.sw] += col[ow];
+            for (int64_t ow = lo; ow < hi; ++ow) src[ow * g.sw + off] += col[ow];
           } else {
             std::fill(col, col + lo, T(0));
             if (g.sw == 1) {
-              std::copy(src + lo, src + hi, col + lo);
+              std::copy(src + lo + off, src + hi + off, col + lo);
             } else {
-              for (int64_t ow = lo; ow < hi; ++ow) col[ow] = src[ow * g.sw];
+              for (int64_t ow = lo; ow < hi; ++ow) col[ow] = src[ow * g.sw + off];
             }
             std::fill(col + hi, col + g.OW, T(0));
           }
