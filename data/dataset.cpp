@@ -32,4 +32,14 @@ Example TensorDataset::get(int64_t index, SampleRng&) const {
   return {out, labels_[index]};
 }
 
+SubsetDataset::SubsetDataset(std::shared_ptr<const Dataset> base, int64_t n) : base_(std::move(base)), n_(n) {
+  TG_CHECK(base_ != nullptr, "SubsetDataset", "no base dataset");
+  TG_CHECK(n >= 0 && n <= base_->size(), "SubsetDataset", "{} examples requested from a dataset of {}", n, base_->size());
+}
+
+Example SubsetDataset::get(int64_t index, SampleRng& rng) const {
+  check_index(index, n_, "SubsetDataset");
+  return base_->get(index, rng);
+}
+
 }  // namespace tg

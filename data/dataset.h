@@ -43,4 +43,16 @@ class TensorDataset : public Dataset {
   std::vector<int64_t> labels_;
 };
 
+// The first n examples of another dataset (torch.utils.data.Subset of range(n)).
+class SubsetDataset : public Dataset {
+ public:
+  SubsetDataset(std::shared_ptr<const Dataset> base, int64_t n);
+  int64_t size() const override { return n_; }
+  Example get(int64_t index, SampleRng& rng) const override;
+
+ private:
+  std::shared_ptr<const Dataset> base_;
+  int64_t n_;
+};
+
 }  // namespace tg
