@@ -35,11 +35,13 @@ constexpr size_t kCublasWorkspace = 32u << 20;  // cuBLAS's recommendation for H
 }  // namespace
 
 CudaBackend& cuda_backend(int index) {
-  static std::mutex mu;
-  static std::vector<CudaBackend*> backends(device_count(), nullptr);
-  std::lock_guard<std::mutex> lock(mu);
-  if (backends[index] == nullptr) backends[index] = new CudaBackend(index);
-  return *backends[index];
+  // Leaked like the backends: a tensor freed during static destruction still gets here.
+  static std::mutex* mu = new std::mutex;
+  static std::vector<CudaBackend*>* backends = new std::vector<CudaBackend*>(device_count(), nullptr);
+  std::lock_guard<std::mutex> lock(*mu);
+  CudaBackend*& b = (*backends)[index];
+  if (b == nullptr) b = new CudaBackend(index);
+  return *b;
 }
 
 CudaBackend::CudaBackend(int index)
@@ -67,20 +69,20 @@ CudaBackend::CudaBackend(int index)
   TG_CUBLAS_CHECK(cublasCreate(&cublas_), "cuda init");
   TG_CUBLAS_CHECK(cublasSetStream(cublas_, stream_), "cuda init");
   TG_CUBLAS_CHECK(cublasSetWorkspace(cublas_, allocator_.allocate(kCublasWorkspace), kCublasWorkspace), "cuda init");
-  TG_CUDA_CHECK(cudaHostAlloc(reinterpret_cast<void**>(&error_), 3 * sizeof(int64_t), cudaHostAllocMapped),
-                "cuda init");
-  error_[0] = error_[1] = error_[2] = 0;
-  TG_CUDA_CHECK(cudaHostGetDevicePointer(reinterpret_cast<void**>(&error_device_), error_, 0), "cuda init");
+  TG_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&error_device_), 3 * sizeof(int64_t)), "cuda init");
+  TG_CUDA_CHECK(cudaMemsetAsync(error_device_, 0, 3 * sizeof(int64_t), stream_), "cuda init");
+  TG_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&error_host_), 3 * sizeof(int64_t)), "cuda init");
 }
 
 void CudaBackend::activate(const char* op) const { TG_CUDA_CHECK(cudaSetDevice(index_), op); }
 
+// The error words ride the same stream, so they hold every kernel's report up to here.
 void CudaBackend::synchronize(const char* op) {
+  TG_CUDA_CHECK(cudaMemcpyAsync(error_host_, error_device_, 3 * sizeof(int64_t), cudaMemcpyDeviceToHost, stream_), op);
   TG_CUDA_CHECK(cudaStreamSynchronize(stream_), op);
-  volatile int64_t* e = error_;
-  if (e[0] == 0) return;
-  const int64_t code = e[0], idx = e[1], size = e[2];
-  e[0] = 0;
+  if (error_host_[0] == 0) return;
+  const int64_t code = error_host_[0], idx = error_host_[1], size = error_host_[2];
+  TG_CUDA_CHECK(cudaMemsetAsync(error_device_, 0, 3 * sizeof(int64_t), stream_), op);
   throw Error(fmt::format("{}: index {} out of range for a dim of size {} on {} (reported at {})",
                           code == kGatherError ? "gather" : "scatter_add", idx, size, device().str(), op));
 }

@@ -3,7 +3,7 @@
 // life of the process. Each owns one stream (every kernel, copy and cuBLAS call of
 // the device is queued on it, so work runs in program order and freed blocks are
 // reused safely), a cuBLAS handle whose workspace comes from the caching allocator,
-// and a word of mapped host memory where kernels report bad indices. The host waits
+// and three device words where kernels report a bad index. The host waits
 // only where it reads data: device-to-host copies and cuda_synchronize().
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
@@ -50,8 +50,8 @@ class CudaBackend final : public Backend {
   int sm_count_ = 1;
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
-  int64_t* error_ = nullptr;  // mapped host memory: {op code, index, size}, see kernels.h
-  int64_t* error_device_ = nullptr;  // the same words as the kernels address them
+  int64_t* error_device_ = nullptr;  // {op code, index, size} of a bad index, see kernels.h
+  int64_t* error_host_ = nullptr;    // pinned copy read at synchronization
   CachingAllocator allocator_;
 };
 

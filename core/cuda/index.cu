@@ -11,7 +11,6 @@ __device__ inline void report(int64_t* error, int64_t code, int64_t idx, int64_t
   if (atomicCAS((unsigned long long*)error, 0ull, (unsigned long long)code) == 0ull) {
     error[1] = idx;
     error[2] = size;
-    __threadfence_system();
   }
 }
 

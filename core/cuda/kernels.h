@@ -60,8 +60,8 @@ cudaError_t launch_reduce(cudaStream_t s, KReduce op, DType dt, const void* x, c
 // (so that dims coalesce); x's true stride and size along dim come separately.
 // gather: vals[i] = x[... index[i] ...]; scatter_add: x[... index[i] ...] += vals[i]
 // (atomic). An out-of-range index is recorded in `error` ({op code, index, size},
-// mapped host memory) for the host to report at its next synchronization; gather
-// writes NaN there.
+// device memory) for the host to report at its next synchronization; gather writes
+// NaN there.
 struct IndexDesc {
   Strided<3> d;
   int64_t dim_stride = 0, dim_size = 0;
