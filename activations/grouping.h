@@ -37,6 +37,21 @@ struct VectorPatch {
   int64_t dim() const { return rows * cols; }
 };
 
+class VectorPlan;
+
+// Walks vectors v, v+1, … of a plan without the divisions patch(v) needs.
+class VectorCursor {
+ public:
+  VectorCursor(const VectorPlan& plan, int64_t v);
+  const VectorPatch& patch() const { return p_; }
+  inline void next();
+
+ private:
+  const VectorPlan& plan_;
+  VectorPatch p_;
+  int64_t i_ = 0, j_ = 0, plane_base_ = 0;  // Blocks: block row, block col; Channels: j_ = position
+};
+
 // The vectors of a contiguous tensor of `shape` under a grouping. The constructor
 // checks the shape (throwing tg::Error naming `op`, the grouping and the shape).
 class VectorPlan {
@@ -47,11 +62,38 @@ class VectorPlan {
   VectorPatch patch(int64_t v) const;
 
  private:
+  friend class VectorCursor;
   VectorGrouping::Kind kind_;
   int64_t count_ = 0, numel_ = 0;
   int64_t d_ = 0;                                      // LastDim: D; Channels: C
   int64_t k_ = 0, h_ = 0, w_ = 0, nbh_ = 0, nbw_ = 0;  // Blocks
   int64_t hw_ = 0;                                     // Channels: positions per sample
 };
+
+inline void VectorCursor::next() {
+  const VectorPlan& q = plan_;
+  switch (q.kind_) {
+    case VectorGrouping::Kind::LastDim: p_.base += q.d_; return;
+    case VectorGrouping::Kind::Blocks:
+      if (++j_ < q.nbw_) {
+        p_.base += q.k_;
+        p_.cols = std::min(q.k_, q.w_ - j_ * q.k_);
+        return;
+      }
+      j_ = 0;
+      if (++i_ == q.nbh_) {
+        i_ = 0;
+        plane_base_ += q.h_ * q.w_;
+      }
+      p_.base = plane_base_ + i_ * q.k_ * q.w_;
+      p_.rows = std::min(q.k_, q.h_ - i_ * q.k_);
+      p_.cols = std::min(q.k_, q.w_);
+      return;
+    case VectorGrouping::Kind::Channels:
+      p_.base += ++j_ < q.hw_ ? 1 : 1 + (q.d_ - 1) * q.hw_;
+      if (j_ == q.hw_) j_ = 0;
+      return;
+  }
+}
 
 }  // namespace tg

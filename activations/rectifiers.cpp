@@ -10,12 +10,15 @@ using act::From;
 using act::Grads;
 using act::Needs;
 
-// y = x (x > 0), s·x (x ≤ 0); dy/dx = 1 or s. For s ≥ 0, y > 0 ⇔ x > 0, so dy/dx
-// can be read off the output.
+// y = x (x > 0), s·x (x ≤ 0) = max(x, 0) + s·min(x, 0); dy/dx = 1 or s. For s ≥ 0,
+// y > 0 ⇔ x > 0, so dy/dx can be read off the output.
 Variable leaky_relu(const Variable& x, double s) {
   return act::unary_activation(
-      "leaky_relu", x, s >= 0 ? From::Output : From::Input, [s](auto v) { return v > 0 ? v : v * s; },
-      [s](auto g, auto v) { return v > 0 ? g : g * s; });
+      "leaky_relu", x, s >= 0 ? From::Output : From::Input, [s](auto v) { return std::max(v, decltype(v)(0)) + decltype(v)(s) * std::min(v, decltype(v)(0)); },
+      [s](auto g, auto v) {
+        using T = decltype(g);
+        return g * (T(s) + T(1 - s) * T(v > 0));  // 1 or s, branch-free so the loop vectorizes
+      });
 }
 
 // y = x (x > 0), a_c·x (x ≤ 0) with c the channel of the element;
@@ -37,8 +40,12 @@ Variable prelu(const Variable& x, const Variable& weight) {
     const T *px = xc.data<T>(), *pw = w.data<T>();
     T* py = y.data<T>();
     const int64_t n = xc.numel();
+    const int64_t rows = n / inner;
 #pragma omp parallel for if (n > cpu::kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) py[i] = px[i] > 0 ? px[i] : pw[(i / inner) % nw] * px[i];
+    for (int64_t r = 0; r < rows; ++r) {
+      const T a = pw[r % nw];
+      for (int64_t i = r * inner; i < (r + 1) * inner; ++i) py[i] = px[i] > 0 ? px[i] : a * px[i];
+    }
   });
   return record_activation("prelu", y, {x, weight}, {xc, w}, [inner, nw](const Tensor& g, const Needs& needs,
                                                                          const Grads& saved) {
@@ -49,15 +56,20 @@ Variable prelu(const Variable& x, const Variable& weight) {
       const T *px = xs.data<T>(), *pg = gc.data<T>(), *pw = ws.data<T>();
       T* pdx = needs[0] ? dx.data<T>() : nullptr;
       T* pdw = needs[1] ? dw.data<T>() : nullptr;
-      const int64_t n = xs.numel();
+      const int64_t n = xs.numel(), rows = n / inner;
 #pragma omp parallel if (n > cpu::kParallelGrain)
       {
         std::vector<double> acc(nw, 0.0);
 #pragma omp for
-        for (int64_t i = 0; i < n; ++i) {
-          const int64_t c = (i / inner) % nw;
-          if (pdx) pdx[i] = px[i] > 0 ? pg[i] : pw[c] * pg[i];
-          if (px[i] <= 0) acc[c] += (double)pg[i] * px[i];
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t c = r % nw;
+          const T a = pw[c];
+          double sum = 0;
+          for (int64_t i = r * inner; i < (r + 1) * inner; ++i) {
+            if (pdx) pdx[i] = px[i] > 0 ? pg[i] : a * pg[i];
+            sum += px[i] > 0 ? 0.0 : (double)pg[i] * px[i];
+          }
+          acc[c] += sum;
         }
         if (pdw) {
 #pragma omp critical
@@ -75,7 +87,7 @@ Variable elu(const Variable& x, double alpha) {
   if (alpha > 0)
     return act::unary_activation(
         "elu", x, From::Output, [alpha](auto v) { return v > 0 ? v : alpha * std::expm1(v); },
-        [alpha](auto g, auto y) { return y > 0 ? g : g * (y + alpha); });
+        [alpha](auto g, auto y) { return y > 0 ? g : g * (y + decltype(y)(alpha)); });
   return act::unary_activation(
       "elu", x, From::Input, [alpha](auto v) { return v > 0 ? v : alpha * std::expm1(v); },
       [alpha](auto g, auto v) { return v > 0 ? g : g * alpha * std::exp(v); });
@@ -86,7 +98,7 @@ static constexpr double la = kSeluScale * kSeluAlpha;
 Variable selu(const Variable& x) {
   return act::unary_activation(
       "selu", x, From::Output, [](auto v) { return v > 0 ? kSeluScale * v : la * std::expm1(v); },
-      [](auto g, auto y) { return y > 0 ? g * kSeluScale : g * (y + la); });
+      [](auto g, auto y) { return y > 0 ? g * decltype(g)(kSeluScale) : g * (y + decltype(y)(la)); });
 }
 
 // y = x (x > 0), α(e^(x/α) − 1) (x ≤ 0); dy/dx = 1 or e^(x/α) = y/α + 1. For α > 0 the

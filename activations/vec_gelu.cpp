@@ -1,6 +1,6 @@
 #include "activations/vec_gelu.h"
 
-#include "activations/special.h"
+#include "activations/chi_gate.h"
 #include "activations/unary.h"
 #include "activations/vector_kernels.h"
 
@@ -11,13 +11,14 @@ using act::Needs;
 
 // s(r) = P(a, u) with a = d/2, u = r²/2. Chain rule with ∂P/∂u = u^(a−1)e^(−u)/Γ(a):
 //   s′(r) = ∂P/∂u · du/dr = r·u^(a−1)e^(−u)/Γ(a),   so   s′(r)/r = ∂P/∂u (a, r²/2).
-// ∂P/∂u is evaluated in log space by special::gammainc_p_dx (u^(a−1) and Γ(a)
-// overflow long before their ratio does for d in the hundreds or thousands).
+// chi_gate gives P and ∂P/∂u together: a closed form for even d ≤ 64, else
+// special::gammainc_p_and_dx, which works in log space (u^(a−1) and Γ(a) overflow
+// long before their ratio does for d in the hundreds or thousands).
 // At r = 0: s = 0, and for d = 1 ∂P/∂u → ∞ like 1/r but multiplies (v·g)·v = O(r²),
 // so the kernel drops that term for a zero vector; as r → ∞, s → 1 and s′/r → 0.
 static act::GateGrad vec_gelu_gate(double r2, int64_t d) {
   double p, dp;
-  special::gammainc_p_and_dx(0.5 * (double)d, 0.5 * r2, p, dp);
+  act::chi_gate(d, 0.5 * r2, p, dp);
   return {p, dp, 0.0};
 }
 
@@ -29,7 +30,7 @@ Variable vec_gelu(const Variable& x, const VectorGrouping& grouping) {
   cpu::dispatch_float(xc.dtype(), "vec_gelu", [&](auto zero) {
     using T = decltype(zero);
     act::vector_forward(plan, xc.data<T>(), y.data<T>(),
-                        [](int64_t, double r2, int64_t d) { return special::gammainc_p(0.5 * (double)d, 0.5 * r2); });
+                        [](int64_t, double r2, int64_t d) { return vec_gelu_gate(r2, d).s; });
   });
   return record_activation("vec_gelu", y, {x}, {xc}, [plan](const Tensor& g, const Needs&, const Grads& saved) {
     const Tensor gc = g.contiguous(), &xs = saved[0];
@@ -56,7 +57,7 @@ Variable probabilistic_vec_gelu(const Variable& x, const VectorGrouping& groupin
     using T = decltype(zero);
     T* pp = p.data<T>();
     act::vector_forward(plan, xc.data<T>(), y.data<T>(), [&](int64_t v, double r2, int64_t d) {
-      const double pv = special::gammainc_p(0.5 * (double)d, 0.5 * r2);
+      const double pv = vec_gelu_gate(r2, d).s;
       pp[v] = (T)pv;
       uint32_t w[4];
       philox(seed, offset + (uint64_t)v, w);

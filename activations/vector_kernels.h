@@ -15,6 +15,23 @@
 
 namespace tg::act {
 
+// Splits the vectors into one contiguous range per thread: body(v0, v1).
+template <class Body>
+void for_each_vector_range(const VectorPlan& plan, Body&& body) {
+  const int64_t count = plan.count();
+  if (count == 0) return;
+  if (plan.numel() < cpu::kParallelGrain || omp_get_max_threads() == 1 || omp_in_parallel()) {
+    body(0, count);
+    return;
+  }
+#pragma omp parallel
+  {
+    const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num(), chunk = (count + nt - 1) / nt;
+    const int64_t v0 = std::min(count, t * chunk), v1 = std::min(count, v0 + chunk);
+    if (v0 < v1) body(v0, v1);
+  }
+}
+
 // What a gate returns for the backward: s, s′(r)/r, and ∂s/∂θ (0 without a parameter).
 struct GateGrad {
   double s, coef, dparam;
@@ -23,21 +40,24 @@ struct GateGrad {
 // y_v = scale(v, r², d)·x_v.
 template <class T, class Scale>
 void vector_forward(const VectorPlan& plan, const T* x, T* y, Scale&& scale) {
-  const int64_t count = plan.count();
-#pragma omp parallel for schedule(static) if (plan.numel() > cpu::kParallelGrain)
-  for (int64_t v = 0; v < count; ++v) {
-    const VectorPatch p = plan.patch(v);
-    double r2 = 0;
+  for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
+  VectorCursor cur(plan, v0);
+  for (int64_t v = v0; v < v1; ++v, cur.next()) {
+    const VectorPatch& p = cur.patch();
+    double acc[4] = {0, 0, 0, 0};  // four partial sums: no single serial add chain
+    int64_t e = 0;
     for (int64_t i = 0; i < p.rows; ++i) {
       const T* xr = x + p.base + i * p.row_stride;
-      for (int64_t j = 0; j < p.cols; ++j) r2 += (double)xr[j] * xr[j];
+      for (int64_t j = 0; j < p.cols; ++j, ++e) acc[e & 3] += (double)xr[j] * xr[j];
     }
+    const double r2 = (acc[0] + acc[1]) + (acc[2] + acc[3]);
     const T s = (T)scale(v, r2, p.dim());
     for (int64_t i = 0; i < p.rows; ++i) {
       const int64_t o = p.base + i * p.row_stride;
       for (int64_t j = 0; j < p.cols; ++j) y[o + j] = s * x[o + j];
     }
   }
+  });
 }
 
 // dx_v = s·g_v + (s′/r)(x_v·g_v)·x_v with {s, s′/r, ∂s/∂θ} = gate(r², d); returns
@@ -45,43 +65,50 @@ void vector_forward(const VectorPlan& plan, const T* x, T* y, Scale&& scale) {
 // second term (it is 0·finite there; skipping it avoids 0·∞ at r = 0 or r = ∞).
 template <class T, class Gate>
 double vector_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Gate&& gate) {
-  const int64_t count = plan.count();
   double dparam = 0;
-#pragma omp parallel for schedule(static) reduction(+ : dparam) if (plan.numel() > cpu::kParallelGrain)
-  for (int64_t v = 0; v < count; ++v) {
-    const VectorPatch p = plan.patch(v);
-    double r2 = 0, dot = 0;
+  for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
+  double local = 0;
+  VectorCursor cur(plan, v0);
+  for (int64_t v = v0; v < v1; ++v, cur.next()) {
+    const VectorPatch& p = cur.patch();
+    double acc[4] = {0, 0, 0, 0}, dacc[4] = {0, 0, 0, 0};
+    int64_t e = 0;
     for (int64_t i = 0; i < p.rows; ++i) {
       const int64_t o = p.base + i * p.row_stride;
-      for (int64_t j = 0; j < p.cols; ++j) {
-        r2 += (double)x[o + j] * x[o + j];
-        dot += (double)x[o + j] * g[o + j];
+      for (int64_t j = 0; j < p.cols; ++j, ++e) {
+        acc[e & 3] += (double)x[o + j] * x[o + j];
+        dacc[e & 3] += (double)x[o + j] * g[o + j];
       }
     }
+    const double r2 = (acc[0] + acc[1]) + (acc[2] + acc[3]), dot = (dacc[0] + dacc[1]) + (dacc[2] + dacc[3]);
     const GateGrad q = gate(r2, p.dim());
     const double c = (r2 == 0 || q.coef == 0) ? 0.0 : q.coef * dot;
-    if (q.dparam != 0) dparam += dot * q.dparam;
+    if (q.dparam != 0) local += dot * q.dparam;
     const T s = (T)q.s, ct = (T)c;
     for (int64_t i = 0; i < p.rows; ++i) {
       const int64_t o = p.base + i * p.row_stride;
       for (int64_t j = 0; j < p.cols; ++j) dx[o + j] = s * g[o + j] + ct * x[o + j];
     }
   }
+#pragma omp atomic
+  dparam += local;
+  });
   return dparam;
 }
 
 // out_v = scale[v]·in_v (one saved scale per vector).
 template <class T>
 void vector_scale(const VectorPlan& plan, const T* in, const T* scale, T* out) {
-  const int64_t count = plan.count();
-#pragma omp parallel for schedule(static) if (plan.numel() > cpu::kParallelGrain)
-  for (int64_t v = 0; v < count; ++v) {
-    const VectorPatch p = plan.patch(v);
+  for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
+  VectorCursor cur(plan, v0);
+  for (int64_t v = v0; v < v1; ++v, cur.next()) {
+    const VectorPatch& p = cur.patch();
     for (int64_t i = 0; i < p.rows; ++i) {
       const int64_t o = p.base + i * p.row_stride;
       for (int64_t j = 0; j < p.cols; ++j) out[o + j] = scale[v] * in[o + j];
     }
   }
+  });
 }
 
 }  // namespace tg::act

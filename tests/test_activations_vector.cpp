@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "activations/chi_gate.h"
 #include "activations/special.h"
 #include "autograd/gradcheck.h"
 #include "core/parallel.h"
@@ -66,6 +67,24 @@ TEST_CASE("vector activations: the gate matches the mpmath table (value and deri
     }
   }
   CHECK(checked == 7 * 9 + 3 * 5);
+}
+
+TEST_CASE("vector activations: the closed-form gate for even d agrees with special::gammainc_p") {
+  // chi_gate's fast path (even d ≤ 64, x ∈ [1e-3, 600]) against the general
+  // log-space implementation (itself checked against mpmath in test_special.cpp),
+  // on a log grid of x that crosses the switch between the power series and 1 − Q.
+  double worst_p = 0, worst_dp = 0;
+  for (int64_t d = 2; d <= 66; d += 2) {
+    for (double x = 5e-4; x < 800; x *= 1.07) {
+      double p, dp;
+      act::chi_gate(d, x, p, dp);
+      const double pr = special::gammainc_p(0.5 * d, x), dpr = special::gammainc_p_dx(0.5 * d, x);
+      if (pr > 1e-290) worst_p = std::max(worst_p, std::abs(p - pr) / pr);
+      if (dpr > 1e-290) worst_dp = std::max(worst_dp, std::abs(dp - dpr) / dpr);
+    }
+  }
+  CHECK(worst_p < 1e-13);
+  CHECK(worst_dp < 1e-12);
 }
 
 TEST_CASE("vector activations: d = 1 VecGELU is x·erf(|x|/√2), and VecErf with σ = 1 equals it") {

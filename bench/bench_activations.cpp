@@ -1,0 +1,106 @@
+// Activation benchmarks on one N×C×H×W float32 tensor (default 32×64×56×56):
+// forward and backward ns/element and the bytes each activation saves for backward
+// (measured from the recorded node, activations/saved.h), beside the memory-traffic
+// floor of plain loops: a copy (read 1, write 1: a forward's minimum traffic) and a
+// 2-in-1-out loop (a backward's). bench/pytorch/bench_activations.py measures
+// PyTorch's own activations (and the original VecGELU form) on the same shape.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <fmt/core.h>
+#include <functional>
+#include <omp.h>
+
+#include "activations/activations.h"
+#include "core/parallel.h"
+#include "core/random.h"
+
+using namespace tg;
+
+template <class F>
+static double best_seconds(int reps, F f) {
+  f();  // warm-up
+  double best = 1e30;
+  for (int i = 0; i < reps; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    f();
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return best;
+}
+
+int main(int argc, char** argv) {
+  CLI::App app{"tapegrad activation benchmarks: forward/backward ns per element, bytes saved for backward"};
+  int threads = get_num_threads(), reps = 3;
+  std::vector<int64_t> shape{32, 64, 56, 56};
+  std::string filter;
+  app.add_option("--threads", threads, "CPU threads")->capture_default_str();
+  app.add_option("--reps", reps, "repetitions (best time is reported)")->capture_default_str();
+  app.add_option("--shape", shape, "N C H W")->expected(4)->capture_default_str();
+  app.add_option("--filter", filter, "only activations whose name contains this");
+  CLI11_PARSE(app, argc, argv);
+  set_num_threads(threads);
+
+  Generator gen(1);
+  Tensor xt = randn(shape, kFloat32, &gen), g = randn(shape, kFloat32, &gen);
+  const int64_t n = xt.numel();
+  Variable x(xt, true);
+  Variable prelu_w(full({shape[1]}, 0.25), true), sigma(full({1}, 1.0), true);
+
+  // Memory-traffic floors.
+  Tensor out = empty_like(xt);
+  const float *px = xt.data<float>(), *pg = g.data<float>();
+  float* po = out.data<float>();
+  const double t_copy = best_seconds(reps, [&] {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) po[i] = px[i];
+  });
+  const double t_2in = best_seconds(reps, [&] {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) po[i] = px[i] * pg[i];
+  });
+  const double ns = 1e9 / (double)n;
+  fmt::print("threads {}, shape {}, {} elements, float32, best of {}\n", threads, shape_str(shape), n, reps);
+  fmt::print("floor: copy (1 in, 1 out) {:.3f} ns/elem; 2 in, 1 out {:.3f} ns/elem\n\n", t_copy * ns, t_2in * ns);
+
+  using Fn = std::function<Variable()>;
+  const std::vector<std::pair<std::string, Fn>> acts = {
+      {"relu", [&] { return relu(x); }},
+      {"leaky_relu", [&] { return leaky_relu(x, 0.01); }},
+      {"prelu (per channel)", [&] { return prelu(x, prelu_w); }},
+      {"elu", [&] { return elu(x); }},
+      {"selu", [&] { return selu(x); }},
+      {"celu", [&] { return celu(x); }},
+      {"gelu", [&] { return gelu(x); }},
+      {"gelu_tanh", [&] { return gelu(x, "tanh"); }},
+      {"silu", [&] { return silu(x); }},
+      {"mish", [&] { return mish(x); }},
+      {"softplus", [&] { return softplus(x); }},
+      {"sigmoid", [&] { return sigmoid(x); }},
+      {"tanh", [&] { return tanh(x); }},
+      {"hardsigmoid", [&] { return hardsigmoid(x); }},
+      {"hardswish", [&] { return hardswish(x); }},
+      {"hardgelu", [&] { return hardgelu(x); }},
+      {"hardgelu_clamped", [&] { return hardgelu_clamped(x); }},
+      {"stochastic_gelu (train)", [&] { return stochastic_gelu(x, true, &gen); }},
+      {"vec_gelu blocks(4)", [&] { return vec_gelu(x, VectorGrouping::blocks(4)); }},
+      {"vec_gelu channels", [&] { return vec_gelu(x, VectorGrouping::channels()); }},
+      {"vec_gelu last_dim", [&] { return vec_gelu(x, VectorGrouping::last_dim()); }},
+      {"prob_vec_gelu blocks(4) (train)", [&] { return probabilistic_vec_gelu(x, VectorGrouping::blocks(4), true, &gen); }},
+      {"vec_erf blocks(4)", [&] { return vec_erf(x, sigma, VectorGrouping::blocks(4)); }},
+  };
+  fmt::print("{:<34} {:>10} {:>10} {:>14} {:>8} {:>10}\n", "activation", "fwd ns/el", "bwd ns/el", "saved bytes",
+             "saved/in", "f+b/floor");
+  for (const auto& [name, f] : acts) {
+    if (!filter.empty() && name.find(filter) == std::string::npos) continue;
+    const double tf = best_seconds(reps, [&] { f(); });
+    Variable y = f();
+    const auto& node = y.grad_fn();
+    const std::vector<bool> needs(node->next.size(), true);
+    // The node's backward alone (no gradient accumulation into the leaf).
+    const double tb = best_seconds(reps, [&] { node->backward(g, needs); });
+    const size_t saved = saved_bytes(y);
+    fmt::print("{:<34} {:>10.3f} {:>10.3f} {:>14} {:>8.3f} {:>10.2f}\n", name, tf * ns, tb * ns, saved,
+               (double)saved / (double)xt.nbytes(), (tf + tb) / (t_copy + t_2in));
+  }
+  return 0;
+}
