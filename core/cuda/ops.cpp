@@ -78,7 +78,7 @@ void CudaBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t
   d.outer = make_strided<1>({&outer}, "reduce");
   d.inner = make_strided<1>({&inner}, "reduce");
   const size_t scratch_bytes = reduce_scratch_bytes(d, sm_count_);
-  Tensor scratch = scratch_bytes ? empty({(int64_t)scratch_bytes}, kFloat32, device()) : Tensor();
+  Tensor scratch = scratch_bytes ? empty({(int64_t)(scratch_bytes + 7) / 8}, kFloat64, device()) : Tensor();
   TG_CUDA_CHECK(launch_reduce(stream_, (KReduce)op, x.dtype(), x.raw_data(), d, out.raw_data(),
                               index.defined() ? index.data<int64_t>() : nullptr,
                               scratch.defined() ? scratch.raw_data() : nullptr, sm_count_),

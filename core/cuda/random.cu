@@ -1,7 +1,9 @@
-// Philox draws on the device, bit-identical to the CPU backend's (core/random.cpp):
-// element i (row-major over out) uses block (seed, offset + i) of philox.h, the same
-// words and the same double-precision math. The uniform's affine map is written with
-// explicitly rounded operations so that nvcc cannot fuse it into an FMA the CPU lacks.
+// Philox draws on the device, from the same words as the CPU backend's
+// (core/random.cpp): element i (row-major over out) uses block (seed, offset + i) of
+// philox.h and the same double-precision math. Uniform(0, 1] and Bernoulli draws are
+// bit-identical to the CPU's; the affine map lo + (hi - lo) * u is one FMA, as GCC
+// contracts it on x86-64 with FMA (-march=native), so those match too; normal draws
+// go through libm's and CUDA's log and cos, which may differ in the last bit.
 #include <cmath>
 
 #include "core/cuda/device.cuh"
@@ -19,11 +21,11 @@ __global__ void random_kernel(KRandom kind, T* out, const T* p, Strided<2> d, ui
     double v;
     if (kind == KRandom::Uniform) {
       // lo + (hi - lo) * u
-      v = __dadd_rn(a, __dmul_rn(b - a, philox_uniform(w.w[0])));
+      v = fma(b - a, philox_uniform(w.w[0]), a);
     } else if (kind == KRandom::Normal) {
       // Box-Muller: mean + stddev * sqrt(-2 log u1) * cos(2 pi u2)
       const double u1 = philox_uniform(w.w[0]), u2 = philox_uniform(w.w[1]);
-      v = __dadd_rn(a, __dmul_rn(__dmul_rn(b, sqrt(-2.0 * log(u1))), cos(__dmul_rn(6.283185307179586, u2))));
+      v = a + b * sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
     } else {
       v = philox_uniform(w.w[0]) <= (double)p[off[1]] ? 1.0 : 0.0;
     }
