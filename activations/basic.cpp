@@ -1,5 +1,7 @@
 #include "activations/basic.h"
 
+#include <type_traits>
+
 #include "activations/special.h"
 #include "activations/unary.h"
 
@@ -27,14 +29,26 @@ Variable sigmoid(const Variable& x) {
       [](auto g, auto y) { return g * y * (1 - y); });
 }
 
+// Φ(x) = ½·erfc(−x/√2): accurate in the left tail, where ½(1 + erf) cancels to 0.
+// float32 uses erfcf (its error is far below float32 resolution after the product);
+// float64 uses the fma-corrected special::Phi.
+template <class T>
+static T phi_cdf(T v) {
+  if constexpr (std::is_same_v<T, float>) {
+    return 0.5f * std::erfc(-v * 0.70710678f);
+  } else {
+    return special::Phi(v);
+  }
+}
+
 // y = x·Φ(x); product rule: dy/dx = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π) = Φ′(x).
-// Φ is the tail-accurate special::Phi, so y keeps its relative accuracy for x ≪ 0.
 Variable gelu(const Variable& x) {
   return act::unary_activation(
-      "gelu", x, From::Input, [](auto v) { return v * special::Phi(v); },
+      "gelu", x, From::Input, [](auto v) { return v * phi_cdf(v); },
       [](auto g, auto v) {
-        const double pdf = std::exp(-0.5 * v * v) * 0.3989422804014327;
-        return g * (special::Phi((double)v) + v * pdf);
+        using T = decltype(v);
+        const T pdf = std::exp(T(-0.5) * v * v) * T(0.3989422804014327);
+        return g * (phi_cdf(v) + v * pdf);
       });
 }
 
@@ -43,10 +57,15 @@ Variable gelu(const Variable& x) {
 static constexpr double kSqrt2OverPi = 0.7978845608028654, kCubic = 0.044715;
 static Variable gelu_tanh(const Variable& x) {
   return act::unary_activation(
-      "gelu_tanh", x, From::Input, [](auto v) { return 0.5 * v * (1 + std::tanh(kSqrt2OverPi * (v + kCubic * v * v * v))); },
+      "gelu_tanh", x, From::Input,
+      [](auto v) {
+        using T = decltype(v);
+        return T(0.5) * v * (1 + std::tanh(T(kSqrt2OverPi) * (v + T(kCubic) * v * v * v)));
+      },
       [](auto g, auto v) {
-        const double t = std::tanh(kSqrt2OverPi * (v + kCubic * v * v * v));
-        return g * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * kSqrt2OverPi * (1 + 3 * kCubic * v * v));
+        using T = decltype(v);
+        const T t = std::tanh(T(kSqrt2OverPi) * (v + T(kCubic) * v * v * v));
+        return g * (T(0.5) * (1 + t) + T(0.5) * v * (1 - t * t) * T(kSqrt2OverPi) * (1 + 3 * T(kCubic) * v * v));
       });
 }
 
