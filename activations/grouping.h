@@ -60,6 +60,10 @@ class VectorPlan {
   int64_t count() const { return count_; }  // number of vectors
   int64_t numel() const { return numel_; }
   VectorPatch patch(int64_t v) const;
+  // Channels grouping: the vectors of one sample at consecutive positions are adjacent
+  // columns of a C×positions() matrix, which lets kernels process them as tiles.
+  bool is_channels() const { return kind_ == VectorGrouping::Kind::Channels; }
+  int64_t positions() const { return hw_; }
 
  private:
   friend class VectorCursor;

@@ -51,9 +51,41 @@ struct GateGrad {
   double s, coef, dparam;
 };
 
+// Channel grouping: up to kTile vectors at consecutive positions of one sample form a
+// C×len tile whose rows are contiguous, so the per-vector sums run along rows (unit
+// stride, vectorizable) instead of down strided columns. tile(v, len, p) is called
+// with p the patch of vector v.
+inline constexpr int64_t kTile = 64;
+template <class Tile>
+void for_each_channel_tile(const VectorPlan& plan, Tile&& tile) {
+  for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
+    for (int64_t v = v0; v < v1;) {
+      const int64_t len = std::min({kTile, v1 - v, plan.positions() - v % plan.positions()});
+      tile(v, len, plan.patch(v));
+      v += len;
+    }
+  });
+}
+
 // y_v = scale(v, r², d)·x_v.
 template <class T, class Scale>
 void vector_forward(const VectorPlan& plan, const T* x, T* y, Scale&& scale) {
+  if (plan.is_channels()) {
+    for_each_channel_tile(plan, [&](int64_t v, int64_t len, const VectorPatch& p) {
+      double r2[kTile] = {};
+      for (int64_t c = 0; c < p.rows; ++c) {
+        const T* xr = x + p.base + c * p.row_stride;
+        for (int64_t j = 0; j < len; ++j) r2[j] += (double)xr[j] * xr[j];
+      }
+      T s[kTile];
+      for (int64_t j = 0; j < len; ++j) s[j] = (T)scale(v + j, r2[j], p.rows);
+      for (int64_t c = 0; c < p.rows; ++c) {
+        const int64_t o = p.base + c * p.row_stride;
+        for (int64_t j = 0; j < len; ++j) y[o + j] = s[j] * x[o + j];
+      }
+    });
+    return;
+  }
   for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
   VectorCursor cur(plan, v0);
   for (int64_t v = v0; v < v1; ++v, cur.next()) {
@@ -73,6 +105,32 @@ void vector_forward(const VectorPlan& plan, const T* x, T* y, Scale&& scale) {
 template <class T, class Gate>
 double vector_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Gate&& gate) {
   double dparam = 0;
+  if (plan.is_channels()) {
+    for_each_channel_tile(plan, [&](int64_t, int64_t len, const VectorPatch& p) {
+      double r2[kTile] = {}, dot[kTile] = {}, local = 0;
+      for (int64_t c = 0; c < p.rows; ++c) {
+        const int64_t o = p.base + c * p.row_stride;
+        for (int64_t j = 0; j < len; ++j) {
+          r2[j] += (double)x[o + j] * x[o + j];
+          dot[j] += (double)x[o + j] * g[o + j];
+        }
+      }
+      T s[kTile], ct[kTile];
+      for (int64_t j = 0; j < len; ++j) {
+        const GateGrad q = gate(r2[j], p.rows);
+        s[j] = (T)q.s;
+        ct[j] = (T)((r2[j] == 0 || q.coef == 0) ? 0.0 : q.coef * dot[j]);
+        if (q.dparam != 0) local += dot[j] * q.dparam;
+      }
+      for (int64_t c = 0; c < p.rows; ++c) {
+        const int64_t o = p.base + c * p.row_stride;
+        for (int64_t j = 0; j < len; ++j) dx[o + j] = s[j] * g[o + j] + ct[j] * x[o + j];
+      }
+#pragma omp atomic
+      dparam += local;
+    });
+    return dparam;
+  }
   for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
   double local = 0;
   VectorCursor cur(plan, v0);
@@ -99,6 +157,15 @@ double vector_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Ga
 // out_v = scale[v]·in_v (one saved scale per vector).
 template <class T>
 void vector_scale(const VectorPlan& plan, const T* in, const T* scale, T* out) {
+  if (plan.is_channels()) {
+    for_each_channel_tile(plan, [&](int64_t v, int64_t len, const VectorPatch& p) {
+      for (int64_t c = 0; c < p.rows; ++c) {
+        const int64_t o = p.base + c * p.row_stride;
+        for (int64_t j = 0; j < len; ++j) out[o + j] = scale[v + j] * in[o + j];
+      }
+    });
+    return;
+  }
   for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
   VectorCursor cur(plan, v0);
   for (int64_t v = v0; v < v1; ++v, cur.next()) {

@@ -153,6 +153,15 @@ TEST_CASE("vector activations: groupings cut the expected vectors, edge blocks h
     for (int j = 0; j < 6; ++j) r2 += v[row * 6 + j] * v[row * 6 + j];
     for (int j = 0; j < 6; ++j) CHECK(yl[row * 6 + j] == doctest::Approx(gate(r2, 6) * v[row * 6 + j]).epsilon(1e-14));
   }
+  // Channels equals last_dim on the channels-last layout, across tiles of positions and
+  // thread ranges (48,000 elements run in parallel), forward and backward.
+  Tensor xl = randn({3, 16, 10, 100}, kFloat64, &gen), gl = randn({3, 16, 10, 100}, kFloat64, &gen);
+  auto by_channels = [](const Variable& t) { return vec_gelu(t, G::channels()); };
+  auto by_last_dim = [](const Variable& t) {
+    return permute(vec_gelu(contiguous(permute(t, {0, 2, 3, 1})), G::last_dim()), {0, 3, 1, 2});
+  };
+  CHECK(allclose(by_channels(Variable(xl)).data(), by_last_dim(Variable(xl)).data(), 1e-14, 1e-15));
+  CHECK(allclose(grad_of(by_channels, xl, gl), grad_of(by_last_dim, xl, gl), 1e-13, 1e-14));
   // A non-contiguous input gives the same result as its contiguous copy.
   Tensor xt = x.transpose(2, 3);
   CHECK(allclose(vec_gelu(Variable(xt), G::blocks(4)).data(), vec_gelu(Variable(xt.contiguous()), G::blocks(4)).data(),
@@ -285,10 +294,13 @@ TEST_CASE("vector activations: probabilistic VecGELU is reproducible and its bac
   CHECK(allclose(one, two, 0, 0));
   // Backward: dx = p·g with p = P(d/2, r²/2) per vector; the eval form is VecGELU.
   Tensor gy = randn(x.shape(), kFloat64);
-  Generator g6(1);
-  Tensor dx = grad_of([&](const Variable& v) { return probabilistic_vec_gelu(v, G::blocks(4), true, &g6); }, x, gy);
-  Tensor p = vec_gelu(Variable(x), G::blocks(4)).data() / x;  // p per element of each vector
-  CHECK(allclose(dx, p * gy, 1e-12, 1e-14));
+  for (const G& grouping : {G::blocks(4), G::channels(), G::last_dim()}) {
+    INFO(grouping.str());
+    Generator g6(1);
+    Tensor dx = grad_of([&](const Variable& v) { return probabilistic_vec_gelu(v, grouping, true, &g6); }, x, gy);
+    Tensor p = vec_gelu(Variable(x), grouping).data() / x;  // p per element of each vector
+    CHECK(allclose(dx, p * gy, 1e-12, 1e-14));
+  }
   auto r = gradcheck([](const std::vector<Variable>& v) { return probabilistic_vec_gelu(v[0], G::blocks(4), false); },
                      {randn({1, 2, 4, 4}, kFloat64)});
   CHECK_MESSAGE(r.ok, r.message);
