@@ -74,7 +74,11 @@ CudaBackend::CudaBackend(int index)
   TG_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&error_host_), 3 * sizeof(int64_t)), "cuda init");
 }
 
-void CudaBackend::activate(const char* op) const { TG_CUDA_CHECK(cudaSetDevice(index_), op); }
+void CudaBackend::activate(const char* op) const {
+  int current = -1;
+  if (cudaGetDevice(&current) == cudaSuccess && current == index_) return;
+  TG_CUDA_CHECK(cudaSetDevice(index_), op);
+}
 
 // The error words ride the same stream, so they hold every kernel's report up to here.
 void CudaBackend::synchronize(const char* op) {
