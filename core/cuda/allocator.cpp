@@ -1,5 +1,6 @@
 #include "core/cuda/allocator.h"
 
+#include <algorithm>
 #include <bit>
 
 #include "core/error.h"

@@ -3,8 +3,6 @@
 // host source is contiguous), and device-to-host copies (this device is the source).
 // Whatever a single cudaMemcpy cannot do is staged through a contiguous buffer on
 // the side that needs it, converted by a kernel on the device or by the CPU backend.
-#include <cstring>
-
 #include "core/cuda/check.h"
 #include "core/cuda/cuda_backend.h"
 #include "core/cuda/strided.h"

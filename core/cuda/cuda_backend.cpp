@@ -1,7 +1,7 @@
 #include "core/cuda/cuda_backend.h"
 
-#include <memory>
 #include <mutex>
+#include <vector>
 
 #include "core/cuda/check.h"
 #include "core/cuda_api.h"
