@@ -21,6 +21,7 @@ int initial_threads() {
 
 // Applies the environment's thread count before main() so that every kernel sees it.
 const int g_init = [] {
+  Eigen::initParallel();  // Eigen's static GEMM blocking sizes, before any concurrent use
   set_num_threads(initial_threads());
   return 0;
 }();

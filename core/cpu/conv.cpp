@@ -97,7 +97,9 @@ template <class F>
 int parallel_items(int64_t n, F body) {
   const int nt = omp_get_max_threads();
   if (n >= nt && nt > 1 && !omp_in_parallel()) {
-#pragma omp parallel for schedule(dynamic)
+    // Static: each thread gets the same items on every call, so the per-thread partial
+    // weight gradients (and thus training) are bit-reproducible at a given thread count.
+#pragma omp parallel for schedule(static)
     for (int64_t k = 0; k < n; ++k) body(k, omp_get_thread_num());
     return nt;
   }
