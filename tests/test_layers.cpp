@@ -10,6 +10,7 @@
 #include "layers/linear.h"
 #include "layers/loss.h"
 #include "optim/adam.h"
+#include "optim/lr_scheduler.h"
 #include "optim/sgd.h"
 
 using namespace tg;
@@ -262,4 +263,17 @@ TEST_CASE("training: an MLP fits a small regression problem") {
     (i == 0 ? first : last) = loss.item();
   }
   CHECK(last < 0.05 * first);
+}
+
+TEST_CASE("optim: StepLR decays the rate per epoch and can be set to an epoch") {
+  Variable p = param();
+  SGD opt({p}, {.lr = 0.8});
+  StepLR sched(opt, 2, 0.5);
+  sched.step();
+  CHECK(opt.lr() == 0.8);
+  sched.step();
+  CHECK(opt.lr() == 0.4);
+  sched.set_epoch(5);
+  CHECK(opt.lr() == 0.2);
+  CHECK_THROWS_WITH_AS(StepLR(opt, 0, 0.5), "StepLR: step_size must be positive, got 0", Error);
 }

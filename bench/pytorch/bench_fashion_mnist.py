@@ -1,7 +1,7 @@
 """One Fashion-MNIST training epoch: tapegrad's demo model vs the identical PyTorch model.
 
 Same layers, initialization scheme (PyTorch's defaults, which tapegrad's layers copy),
-Adam (lr 1e-3), batch size 64, input normalization, thread count. Each side runs in its
+Adam (lr 2e-3, the demo's default), batch size 64, input normalization, thread count. Each side runs in its
 own process so that peak resident memory (ru_maxrss) is measured per process.
 Prints: epoch seconds, peak RSS and test accuracy for both, and the ratios.
 
@@ -83,7 +83,7 @@ def main():
     ap.add_argument("--torch-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.torch_only:
-        torch_epoch(args.threads, 64, 1e-3, 0)
+        torch_epoch(args.threads, 64, 2e-3, 0)
         return
     out, torch_rss = run_child([sys.executable, __file__, "--torch-only", "--threads", str(args.threads)])
     t = json.loads(out.strip().splitlines()[-1])

@@ -24,6 +24,7 @@
 #include "layers/loss.h"
 #include "layers/pool.h"
 #include "optim/adam.h"
+#include "optim/lr_scheduler.h"
 #include "examples/fashion_mnist/activation_factory.h"
 #include "examples/fashion_mnist/progress.h"
 
@@ -97,7 +98,7 @@ int main(int argc, char** argv) {
   std::string data_dir = "/usr/share/datasets/fashion-mnist", out_dir = "runs", activation = "relu", resume, run_name;
   int epochs = 3, threads = get_num_threads(), workers = 2;
   int64_t batch_size = 64, limit_train = 0, limit_test = 0;
-  double lr = 1e-3;
+  double lr = 2e-3, lr_decay = 0.3;
   uint64_t seed = 0;
   bool quiet = false;
   app.add_option("--data", data_dir, "folder with the Fashion-MNIST IDX files (train/t10k, .gz or raw)")->capture_default_str();
@@ -106,6 +107,7 @@ int main(int argc, char** argv) {
   app.add_option("--epochs", epochs, "number of training epochs (total, including resumed ones)")->capture_default_str();
   app.add_option("--batch-size", batch_size, "mini-batch size")->capture_default_str();
   app.add_option("--lr", lr, "Adam learning rate")->capture_default_str();
+  app.add_option("--lr-decay", lr_decay, "learning-rate factor per epoch (StepLR, step 1)")->capture_default_str();
   app.add_option("--seed", seed, "seed for initialization, shuffling and stochastic layers")->capture_default_str();
   app.add_option("--threads", threads, "CPU threads for the math (like torch.set_num_threads)")->capture_default_str();
   app.add_option("--workers", workers, "data-loader worker threads that prefetch batches")->capture_default_str();
@@ -143,6 +145,7 @@ int main(int argc, char** argv) {
     manual_seed(seed);
     auto model = make_model(activation);
     Adam opt(model->parameters(), {.lr = lr});
+    StepLR schedule(opt, 1, lr_decay);
     int64_t start_epoch = 0;
     if (!resume.empty()) {
       start_epoch = load_checkpoint(resume, *model, opt, activation);
@@ -150,9 +153,9 @@ int main(int argc, char** argv) {
     }
     int64_t nparams = 0;
     for (auto& p : model->parameters()) nparams += p.numel();
-    fmt::print("fashion_mnist: {} train / {} test images, activation {}, {} parameters, batch {}, Adam lr {}, "
+    fmt::print("fashion_mnist: {} train / {} test images, activation {}, {} parameters, batch {}, Adam lr {} (×{}/epoch), "
                "{} threads, {} loader workers\n",
-               train->size(), test->size(), activation, nparams, batch_size, lr, threads, workers);
+               train->size(), test->size(), activation, nparams, batch_size, lr, lr_decay, threads, workers);
 
     std::ofstream metrics(run_dir / "metrics.jsonl", start_epoch > 0 ? std::ios::app : std::ios::trunc);
     const bool tty = !quiet && isatty(fileno(stderr));
@@ -160,6 +163,7 @@ int main(int argc, char** argv) {
     double total_seconds = 0;
     for (int64_t epoch = start_epoch; epoch < epochs; ++epoch) {
       train_loader.set_epoch(epoch);
+      schedule.set_epoch(epoch);
       Progress bar(fmt::format("epoch {}/{}", epoch + 1, epochs), train_loader.size(), tty, quiet);
       double loss_sum = 0;
       int64_t seen = 0;
