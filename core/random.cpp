@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/backend.h"
+#include "core/philox.h"
 
 namespace tg {
 
@@ -13,27 +14,12 @@ Generator& default_generator() {
 
 void manual_seed(uint64_t seed) { default_generator().set_state(seed, 0); }
 
-// Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", 2011).
 void philox(uint64_t seed, uint64_t counter, uint32_t out[4]) {
-  uint32_t c0 = (uint32_t)counter, c1 = (uint32_t)(counter >> 32), c2 = 0, c3 = 0;
-  uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
-  for (int r = 0; r < 10; ++r) {
-    const uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;
-    const uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
-    c1 = (uint32_t)p1;
-    c3 = (uint32_t)p0;
-    c0 = n0;
-    c2 = n2;
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
-  }
-  out[0] = c0;
-  out[1] = c1;
-  out[2] = c2;
-  out[3] = c3;
+  const PhiloxBlock b = philox4x32(seed, counter);
+  for (int k = 0; k < 4; ++k) out[k] = b.w[k];
 }
 
-double uniform_from_bits(uint32_t bits) { return ((double)bits + 1.0) * (1.0 / 4294967296.0); }
+double uniform_from_bits(uint32_t bits) { return philox_uniform(bits); }
 
 static Generator& gen_or_default(Generator* g) { return g ? *g : default_generator(); }
 

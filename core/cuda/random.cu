@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "core/cuda/device.cuh"
-#include "core/cuda/philox.h"
+#include "core/philox.h"
 
 namespace tg::cuda {
 

@@ -1,6 +1,6 @@
 #pragma once
 // Philox4x32-10 and the bits-to-uniform map, callable from host and device code, so
-// a CUDA draw equals the CPU draw (core/random.cpp) bit for bit for the same seed:
+// a CUDA draw equals the CPU draw bit for bit for the same seed:
 // element i of a draw uses the block (seed, offset + i). Plain C++ outside nvcc.
 #include <cstdint>
 
@@ -10,7 +10,7 @@
 #define TG_HOST_DEVICE
 #endif
 
-namespace tg::cuda {
+namespace tg {
 
 struct PhiloxBlock {
   uint32_t w[4];
@@ -37,4 +37,4 @@ TG_HOST_DEVICE inline PhiloxBlock philox4x32(uint64_t seed, uint64_t counter) {
 // Uniform in (0, 1]: (bits + 1) / 2^32, exact in double.
 TG_HOST_DEVICE inline double philox_uniform(uint32_t bits) { return ((double)bits + 1.0) * (1.0 / 4294967296.0); }
 
-}  // namespace tg::cuda
+}  // namespace tg
