@@ -13,20 +13,9 @@
 #include "activations/activations.h"
 #include "core/parallel.h"
 #include "core/random.h"
+#include "bench/timing.h"
 
 using namespace tg;
-
-template <class F>
-static double best_seconds(int reps, F f) {
-  f();  // warm-up
-  double best = 1e30;
-  for (int i = 0; i < reps; ++i) {
-    auto t0 = std::chrono::steady_clock::now();
-    f();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return best;
-}
 
 int main(int argc, char** argv) {
   CLI::App app{"tapegrad activation benchmarks: forward/backward ns per element, bytes saved for backward"};
