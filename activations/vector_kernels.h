@@ -9,6 +9,7 @@
 // accumulated in double, the gate is evaluated once per vector, then the vector is
 // written; nothing the size of the input is allocated besides the result.
 #include <omp.h>
+#include <vector>
 
 #include "activations/grouping.h"
 #include "core/cpu/loops.h"
@@ -104,7 +105,14 @@ void vector_forward(const VectorPlan& plan, const T* x, T* y, Scale&& scale) {
 // second term (it is 0·finite there; skipping it avoids 0·∞ at r = 0 or r = ∞).
 template <class T, class Gate>
 double vector_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Gate&& gate) {
-  double dparam = 0;
+  // Per-thread partial sums of ∂L/∂θ, added in thread order: reproducible at any
+  // thread count (an atomic add would depend on which thread finishes first).
+  std::vector<double> parts(omp_get_max_threads(), 0.0);
+  auto total = [&] {
+    double dparam = 0;
+    for (double v : parts) dparam += v;
+    return dparam;
+  };
   if (plan.is_channels()) {
     for_each_channel_tile(plan, [&](int64_t, int64_t len, const VectorPatch& p) {
       double r2[kTile] = {}, dot[kTile] = {}, local = 0;
@@ -126,10 +134,9 @@ double vector_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Ga
         const int64_t o = p.base + c * p.row_stride;
         for (int64_t j = 0; j < len; ++j) dx[o + j] = s[j] * g[o + j] + ct[j] * x[o + j];
       }
-#pragma omp atomic
-      dparam += local;
+      parts[omp_get_thread_num()] += local;
     });
-    return dparam;
+    return total();
   }
   for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
   double local = 0;
@@ -148,10 +155,9 @@ double vector_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Ga
     const T s = (T)q.s, ct = (T)c;
     for_each_element(p, [&](int64_t o, int64_t) { dx[o] = s * g[o] + ct * x[o]; });
   }
-#pragma omp atomic
-  dparam += local;
+  parts[omp_get_thread_num()] += local;
   });
-  return dparam;
+  return total();
 }
 
 // out_v = scale[v]·in_v (one saved scale per vector).
