@@ -205,8 +205,13 @@ TEST_CASE("autograd: graphs are freed with their outputs, with or without backwa
   for (int i = 0; i < 10000; ++i) step(false);
   for (int i = 0; i < 10000; ++i) step(true);
   const long growth = rss_kb() - before;
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer keeps freed memory in quarantine, so RSS grows by design there.
+  MESSAGE("resident memory grew by ", growth, " KB (not checked under AddressSanitizer)");
+#else
   // One retained graph per step would be ≥ 10 KB × 20,000 steps = 200 MB.
   CHECK_MESSAGE(growth < 4096, "resident memory grew by ", growth, " KB");
+#endif
   std::weak_ptr<Node> node;
   {
     Variable t = mul(w, 2.0);
