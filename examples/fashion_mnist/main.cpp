@@ -156,6 +156,7 @@ int main(int argc, char** argv) {
     fmt::print("fashion_mnist: {} train / {} test images, activation {}, {} parameters, batch {}, Adam lr {} (×{}/epoch), "
                "{} threads, {} loader workers\n",
                train->size(), test->size(), activation, nparams, batch_size, lr, lr_decay, threads, workers);
+    std::fflush(stdout);  // before the progress bar, which goes to stderr
 
     std::ofstream metrics(run_dir / "metrics.jsonl", start_epoch > 0 ? std::ios::app : std::ios::trunc);
     const bool tty = !quiet && isatty(fileno(stderr));
@@ -185,6 +186,7 @@ int main(int argc, char** argv) {
       const double train_loss = loss_sum / (double)seen;
       fmt::print("epoch {}/{}: train loss {:.4f}, test loss {:.4f}, test accuracy {:.2f}%, {:.0f} samples/s, {:.1f}s\n",
                  epoch + 1, epochs, train_loss, last.loss, 100 * last.accuracy, (double)seen / secs, secs);
+      std::fflush(stdout);
       nlohmann::json line = {{"epoch", epoch + 1},        {"train_loss", train_loss},  {"test_loss", last.loss},
                              {"test_accuracy", last.accuracy}, {"samples_per_second", (double)seen / secs},
                              {"seconds", secs},            {"activation", activation}, {"threads", threads}};
