@@ -1,5 +1,6 @@
 #include "core/backend.h"
 
+#include <algorithm>
 #include <mutex>
 #include <unordered_map>
 
@@ -25,6 +26,17 @@ void register_cuda_backend(Backend* (*factory)(int), int (*device_count)()) {
 
 bool cuda_compiled() { return g_cuda_factory != nullptr; }
 int cuda_device_count() { return g_cuda_count ? g_cuda_count() : 0; }
+
+void matrix_layout(const Tensor& t, bool& transposed, int64_t& ld) {
+  const int64_t r = t.size(-2), c = t.size(-1), sr = t.stride(-2), sc = t.stride(-1);
+  if (sc == 1 && (sr == c || r == 1 || sr >= c)) {
+    transposed = false;
+    ld = std::max<int64_t>(r == 1 ? c : sr, std::max<int64_t>(c, 1));
+  } else {
+    transposed = true;
+    ld = std::max<int64_t>(c == 1 ? r : sc, std::max<int64_t>(r, 1));
+  }
+}
 
 Backend& backend_for(Device device, const char* op) {
   if (device.is_cpu()) return cpu_backend();

@@ -42,6 +42,12 @@ class Backend {
   virtual void bernoulli(const Tensor& p, const Tensor& out, uint64_t seed, uint64_t offset) = 0;
 };
 
+// How a [.., rows, cols] matrix view lies in memory for a GEMM: row-major
+// (stride(-1) == 1: transposed = false) or a transposed row-major matrix
+// (stride(-2) == 1: transposed = true), with its leading dimension. matmul's front
+// function guarantees one of the two.
+void matrix_layout(const Tensor& t, bool& transposed, int64_t& ld);
+
 // The backend of a device. Throws tg::Error naming the op when the device's backend
 // is not compiled in or the device does not exist.
 Backend& backend_for(Device device, const char* op);

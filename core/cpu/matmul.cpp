@@ -38,25 +38,12 @@ template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const fl
 template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, const double*,
                            int64_t, double, double*, int64_t);
 
-// A [rows, cols] matrix view is either row-major (stride(-1) == 1) or a transposed
-// row-major one (stride(-2) == 1); matmul's front function guarantees one of the two.
-static void layout(const Tensor& t, bool& trans, int64_t& ld) {
-  const int64_t r = t.size(-2), c = t.size(-1), sr = t.stride(-2), sc = t.stride(-1);
-  if (sc == 1 && (sr == c || r == 1 || sr >= c)) {
-    trans = false;
-    ld = std::max<int64_t>(r == 1 ? c : sr, std::max<int64_t>(c, 1));
-  } else {
-    trans = true;
-    ld = std::max<int64_t>(c == 1 ? r : sc, std::max<int64_t>(r, 1));
-  }
-}
-
 void CpuBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& out) {
   const int64_t B = a.size(0), M = a.size(1), K = a.size(2), N = b.size(2);
   bool ta, tb;
   int64_t lda, ldb;
-  layout(a, ta, lda);
-  layout(b, tb, ldb);
+  matrix_layout(a, ta, lda);
+  matrix_layout(b, tb, ldb);
   auto one = [&](int64_t i, auto zero) {
     using T = decltype(zero);
     const T* ap = a.data<T>() + i * a.stride(0);

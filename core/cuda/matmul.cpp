@@ -10,20 +10,6 @@
 
 namespace tg::cuda {
 
-// A [rows, cols] matrix view is row-major (stride(-1) == 1) or a transposed row-major
-// one (stride(-2) == 1); matmul's front function guarantees one of the two. Returns
-// whether cuBLAS must transpose the column-major reading of it, and its leading dim.
-static void layout(const Tensor& t, bool& trans, int64_t& ld) {
-  const int64_t r = t.size(-2), c = t.size(-1), sr = t.stride(-2), sc = t.stride(-1);
-  if (sc == 1 && (sr == c || r == 1 || sr >= c)) {
-    trans = false;
-    ld = std::max<int64_t>(r == 1 ? c : sr, std::max<int64_t>(c, 1));
-  } else {
-    trans = true;
-    ld = std::max<int64_t>(c == 1 ? r : sc, std::max<int64_t>(r, 1));
-  }
-}
-
 void CudaBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& out) {
   const int64_t B = a.size(0), M = a.size(1), K = a.size(2), N = b.size(2);
   if (B == 0 || M == 0 || N == 0) return;
@@ -34,8 +20,8 @@ void CudaBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& out) {
   }
   bool ta, tb;
   int64_t lda, ldb;
-  layout(a, ta, lda);
-  layout(b, tb, ldb);
+  matrix_layout(a, ta, lda);
+  matrix_layout(b, tb, ldb);
   const cublasOperation_t opa = ta ? CUBLAS_OP_T : CUBLAS_OP_N, opb = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
   if (a.dtype() == DType::f32) {
     TG_CUBLAS_CHECK(cublasSetMathMode(cublas_, allow_tf32() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH),
