@@ -14,22 +14,16 @@
 #include "core/random.h"
 #include "layers/linear.h"
 #include "layers/loss.h"
+#include "tests/test_util.h"
 
 using namespace tg;
+using namespace tg::testing;
 
 namespace {
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 const double kInf = std::numeric_limits<double>::infinity();
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 bool have_gpu() {
   if (cuda_device_count() > 0) return true;
@@ -94,7 +88,7 @@ TEST_CASE("cuda: asking for a CUDA device without one is an error that says why"
     const int n = cuda_device_count();
     const std::string past = error_of([n] { zeros({2}, kFloat32, Device::cuda(n)); });
     CHECK(past.find("CUDA device(s) exist") != std::string::npos);
-    CHECK(msg == "(no error)");
+    CHECK(msg == "no error");
   }
 }
 
@@ -325,7 +319,7 @@ TEST_CASE("cuda parity") {
       cuda_synchronize();
     });
     CHECK(msg2.find("scatter_add: index -1 out of range") != std::string::npos);
-    CHECK(error_of([] { cuda_synchronize(); }) == "(no error)");  // reported once
+    CHECK(error_of([] { cuda_synchronize(); }) == "no error");  // reported once
   }
 
   SUBCASE("random numbers: the same bits as the CPU for the same seed") {

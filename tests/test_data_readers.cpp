@@ -18,33 +18,17 @@
 #include "data/dataloader.h"
 #include "data/idx.h"
 #include "data/image_folder.h"
+#include "tests/test_util.h"
 
 using namespace tg;
+using namespace tg::testing;
 namespace fs = std::filesystem;
 
 namespace {
 
 // A fresh directory under the system temp dir, removed with its contents.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() /
-           fmt::format("tg_data_readers_{}_{}", (long)getpid(), std::random_device{}());
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
-using Bytes = std::vector<uint8_t>;
 
-void write_file(const std::string& path, const Bytes& b) {
-  std::ofstream f(path, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(b.data()), (std::streamsize)b.size());
-}
 
 void write_gz(const std::string& path, const Bytes& b) {
   gzFile f = gzopen(path.c_str(), "wb");
@@ -68,24 +52,16 @@ Bytes iota_bytes(size_t n, int start = 0) {
   return b;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 }  // namespace
 
 TEST_CASE("data readers: IDX raw and gzip give the MNIST examples") {
-  TempDir dir;
+  TempDir dir("tg_data_readers");
   const Bytes pixels = iota_bytes(3 * 2 * 2, 250);  // 250..255, then 0..5
-  write_file(dir / "train-images-idx3-ubyte", idx_bytes({3, 2, 2}, pixels));
+  write_bytes(dir / "train-images-idx3-ubyte", idx_bytes({3, 2, 2}, pixels));
   write_gz(dir / "train-labels-idx1-ubyte.gz", idx_bytes({3}, {7, 0, 9}));
   write_gz(dir / "t10k-images-idx3-ubyte.gz", idx_bytes({1, 2, 2}, {0, 51, 102, 255}));
-  write_file(dir / "t10k-labels-idx1-ubyte", idx_bytes({1}, {4}));
+  write_bytes(dir / "t10k-labels-idx1-ubyte", idx_bytes({1}, {4}));
 
   IdxArray a = read_idx(dir / "train-labels-idx1-ubyte.gz");
   CHECK(a.dims == Shape{3});
@@ -109,25 +85,25 @@ TEST_CASE("data readers: IDX raw and gzip give the MNIST examples") {
 }
 
 TEST_CASE("data readers: corrupt IDX files name the file and the fault") {
-  TempDir dir;
+  TempDir dir("tg_data_readers");
   const std::string img = dir / "img", lab = dir / "lab";
-  write_file(lab, idx_bytes({2}, {1, 2}));
+  write_bytes(lab, idx_bytes({2}, {1, 2}));
 
-  write_file(img, {0, 0, 8});
+  write_bytes(img, {0, 0, 8});
   CHECK(error_of([&] { read_idx(img); }) == "read_idx: '" + img + "' is truncated at byte 3: the header needs 4 bytes");
-  write_file(img, {0, 0, 0x0d, 3, 0, 0, 0, 1});
+  write_bytes(img, {0, 0, 0x0d, 3, 0, 0, 0, 1});
   CHECK(error_of([&] { read_idx(img); }).find("'" + img + "' has bad magic number 0x00000d03") != std::string::npos);
-  write_file(img, {0x1f, 0x8b, 0x08, 0, 0, 0});  // a gzip header cut short
+  write_bytes(img, {0x1f, 0x8b, 0x08, 0, 0, 0});  // a gzip header cut short
   CHECK(error_of([&] { read_idx(img); }) ==
         "read_idx: '" + img + "' is truncated at byte 0: the header needs 4 bytes (gzip: unexpected end of file)");
   Bytes cut = idx_bytes({2, 2, 2}, iota_bytes(8));
   cut.erase(cut.end() - 3, cut.end());
-  write_file(img, cut);
+  write_bytes(img, cut);
   CHECK(error_of([&] { read_idx(img); }) ==
         "read_idx: '" + img + "' is truncated at byte 21: dims [2, 2, 2] need 24 bytes");
-  write_file(img, idx_bytes({2, 2}, iota_bytes(5)));
+  write_bytes(img, idx_bytes({2, 2}, iota_bytes(5)));
   CHECK(error_of([&] { read_idx(img); }).find("has 17 bytes, but dims [2, 2] need 16") != std::string::npos);
-  write_file(img, idx_bytes({2, 0, 2}, {}));
+  write_bytes(img, idx_bytes({2, 0, 2}, {}));
   CHECK(error_of([&] { read_idx(img); }).find("has wrong dims [2, 0, 2]: a dimension is zero") != std::string::npos);
   CHECK(error_of([&] { read_idx(dir / "missing"); }).find("cannot open '" + (dir / "missing") + "'") !=
         std::string::npos);
@@ -140,22 +116,22 @@ TEST_CASE("data readers: corrupt IDX files name the file and the fault") {
     std::ifstream f(gz, std::ios::binary);
     whole.assign(std::istreambuf_iterator<char>(f), {});
   }
-  write_file(gz, Bytes(whole.begin(), whole.begin() + (ptrdiff_t)whole.size() / 2));
+  write_bytes(gz, Bytes(whole.begin(), whole.begin() + (ptrdiff_t)whole.size() / 2));
   const std::string msg = error_of([&] { read_idx(gz); });
   CHECK(msg.find("'" + gz + "' is truncated at byte ") != std::string::npos);
   CHECK(msg.find("dims [50, 28, 28] need 39216 bytes (gzip: unexpected end of file)") != std::string::npos);
 
   // Dataset-level checks.
-  write_file(img, idx_bytes({2, 4}, iota_bytes(8)));
+  write_bytes(img, idx_bytes({2, 4}, iota_bytes(8)));
   CHECK(error_of([&] { MNIST::from_files(img, lab); }) ==
         "MNIST: '" + img + "' has wrong dims [2, 4]: images need 3 (count, rows, cols)");
-  write_file(img, idx_bytes({3, 2, 2}, iota_bytes(12)));
+  write_bytes(img, idx_bytes({3, 2, 2}, iota_bytes(12)));
   CHECK(error_of([&] { MNIST::from_files(img, lab); }) ==
         "MNIST: image count 3 in '" + img + "' ≠ label count 2 in '" + lab + "'");
   CHECK(error_of([&] { MNIST::from_files(lab, lab); }).find("'" + lab + "' has wrong dims [2]: images need 3") !=
         std::string::npos);
-  write_file(img, idx_bytes({2, 2, 2}, iota_bytes(8)));
-  write_file(lab, idx_bytes({2}, {3, 10}));
+  write_bytes(img, idx_bytes({2, 2, 2}, iota_bytes(8)));
+  write_bytes(lab, idx_bytes({2}, {3, 10}));
   CHECK(error_of([&] { MNIST::from_files(img, lab); }) ==
         "MNIST: '" + lab + "': label 10 at index 1 is out of range [0, 10)");
 }
@@ -183,7 +159,7 @@ TEST_CASE("data readers: the real Fashion-MNIST files") {
 }
 
 TEST_CASE("data readers: CIFAR-10 binary records") {
-  TempDir dir;
+  TempDir dir("tg_data_readers");
   auto record = [](uint8_t label, int seed) {
     Bytes r{label};
     Bytes px = iota_bytes(3072, seed);
@@ -193,8 +169,8 @@ TEST_CASE("data readers: CIFAR-10 binary records") {
   Bytes f1 = record(3, 0), f2 = record(9, 100);
   const Bytes r2 = record(0, 7);
   f1.insert(f1.end(), r2.begin(), r2.end());
-  write_file(dir / "a.bin", f1);
-  write_file(dir / "test_batch.bin", f2);
+  write_bytes(dir / "a.bin", f1);
+  write_bytes(dir / "test_batch.bin", f2);
 
   CIFAR10 ds = CIFAR10::from_files({dir / "a.bin", dir / "test_batch.bin"});
   REQUIRE(ds.size() == 3);
@@ -214,22 +190,22 @@ TEST_CASE("data readers: CIFAR-10 binary records") {
 
   Bytes cut = f1;
   cut.resize(3073 + 100);
-  write_file(dir / "cut.bin", cut);
+  write_bytes(dir / "cut.bin", cut);
   CHECK(error_of([&] { CIFAR10::from_files({dir / "cut.bin"}); }) ==
         "CIFAR10: '" + (dir / "cut.bin") + "' is truncated at byte 3173: record 1 has 100 of its 3073 bytes");
   Bytes bad = f1;
   bad[3073] = 10;
-  write_file(dir / "bad.bin", bad);
+  write_bytes(dir / "bad.bin", bad);
   CHECK(error_of([&] { CIFAR10::from_files({dir / "bad.bin"}); }) ==
         "CIFAR10: '" + (dir / "bad.bin") + "': label 10 of record 1 is out of range [0, 10)");
-  write_file(dir / "empty.bin", {});
+  write_bytes(dir / "empty.bin", {});
   CHECK(error_of([&] { CIFAR10::from_files({dir / "empty.bin"}); }).find("is empty") != std::string::npos);
   CHECK(error_of([&] { CIFAR10(dir.path.string(), true); }).find("cannot open '" + (dir / "data_batch_1.bin") + "'") !=
         std::string::npos);
 }
 
 TEST_CASE("data readers: ImageFolder decodes, resizes and labels by sorted folder") {
-  TempDir dir;
+  TempDir dir("tg_data_readers");
   fs::create_directories(dir.path / "b_dog");
   fs::create_directories(dir.path / "a_cat" / "nested");
   // 4x4 RGB PNG (lossless): pixel (y, x) = (10·y + x, 100 + x, 200 − y).
@@ -250,7 +226,7 @@ TEST_CASE("data readers: ImageFolder decodes, resizes and labels by sorted folde
   REQUIRE(stbi_write_jpg((dir / "b_dog/photo.JPEG").c_str(), 8, 8, 3, jpg.data(), 100));
   std::vector<uint8_t> grey(4 * 4, 128);
   REQUIRE(stbi_write_png((dir / "a_cat/nested/g.png").c_str(), 4, 4, 1, grey.data(), 4));
-  write_file(dir / "b_dog/notes.txt", {1, 2, 3});
+  write_bytes(dir / "b_dog/notes.txt", {1, 2, 3});
 
   ImageFolder ds(dir.path.string(), 4, 4);
   CHECK(ds.classes() == std::vector<std::string>{"a_cat", "b_dog"});
@@ -284,18 +260,18 @@ TEST_CASE("data readers: ImageFolder decodes, resizes and labels by sorted folde
 }
 
 TEST_CASE("data readers: ImageFolder errors name the folder or the file") {
-  TempDir dir;
+  TempDir dir("tg_data_readers");
   CHECK(error_of([&] { ImageFolder(dir / "none", 4, 4); }) == "ImageFolder: '" + (dir / "none") + "' is not a directory");
   CHECK(error_of([&] { ImageFolder(dir.path.string(), 4, 4); }).find("has no class folders") != std::string::npos);
   fs::create_directories(dir.path / "cls");
-  write_file(dir / "cls/readme.md", {1});
+  write_bytes(dir / "cls/readme.md", {1});
   CHECK(error_of([&] { ImageFolder(dir.path.string(), 4, 4); }) ==
         "ImageFolder: class folder '" + (dir / "cls") + "' has no .jpg, .jpeg or .png files");
 
   std::vector<uint8_t> px(2 * 2 * 3, 9);
   for (int i = 0; i < 6; ++i)
     REQUIRE(stbi_write_png((dir / fmt::format("cls/ok{}.png", i)).c_str(), 2, 2, 3, px.data(), 6));
-  write_file(dir / "cls/broken.jpg", {0xff, 0xd8, 0xff, 0x00, 1, 2, 3});
+  write_bytes(dir / "cls/broken.jpg", {0xff, 0xd8, 0xff, 0x00, 1, 2, 3});
   ImageFolder ds(dir.path.string(), 2, 2);
   REQUIRE(ds.samples()[0].first == dir / "cls/broken.jpg");
   CHECK(error_of([&] { ds[0]; }).find("ImageFolder: cannot decode image '" + (dir / "cls/broken.jpg") + "': ") !=

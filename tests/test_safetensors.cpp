@@ -14,36 +14,17 @@
 #include "core/random.h"
 #include "data/safetensors.h"
 #include "layers/linear.h"
+#include "tests/test_util.h"
 
 using namespace tg;
+using namespace tg::testing;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / fmt::format("tg_safetensors_{}_{}", (long)getpid(), std::random_device{}());
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
-using Bytes = std::vector<uint8_t>;
 
-Bytes read_all(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(f), {});
-}
 
-void write_all(const std::string& path, const Bytes& b) {
-  std::ofstream f(path, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(b.data()), (std::streamsize)b.size());
-}
 
 // The little-endian bytes of a value, spelled out byte by byte (independent of the
 // host's byte order and of the library's writer).
@@ -62,19 +43,11 @@ Bytes safetensors_bytes(const std::string& header, const Bytes& data) {
   return out;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 }  // namespace
 
 TEST_CASE("safetensors: reads a file written by hand from the spec") {
-  TempDir dir;
+  TempDir dir("tg_safetensors");
   Bytes data;
   for (float v : {1.5f, -2.25f, 3.0f, 1e-30f, -0.0f, 7.0f}) put_le(data, v);  // "w": F32 [2, 3]
   for (double v : {3.141592653589793, -1e300}) put_le(data, v);           // "b": F64 [2]
@@ -85,7 +58,7 @@ TEST_CASE("safetensors: reads a file written by hand from the spec") {
       R"({"n":{"dtype":"I64","shape":[2],"data_offsets":[40,56]},"__metadata__":{"format":"pt","epoch":"3"},)"
       R"("w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"e":{"dtype":"F32","shape":[0,4],"data_offsets":[56,56]},)"
       R"("b":{"dtype":"F64","shape":[2],"data_offsets":[24,40]},"s":{"dtype":"F32","shape":[],"data_offsets":[56,60]}}  )";
-  write_all(dir / "hand.safetensors", safetensors_bytes(header, data));
+  write_bytes(dir / "hand.safetensors", safetensors_bytes(header, data));
 
   Metadata meta;
   NamedTensors t = load_safetensors(dir / "hand.safetensors", &meta);
@@ -109,7 +82,7 @@ TEST_CASE("safetensors: reads a file written by hand from the spec") {
 }
 
 TEST_CASE("safetensors: our files follow the spec byte for byte and round-trip") {
-  TempDir dir;
+  TempDir dir("tg_safetensors");
   Tensor a = randn({3, 4}, kFloat32);
   a.data<float>()[0] = std::numeric_limits<float>::quiet_NaN();
   a.data<float>()[1] = -std::numeric_limits<float>::infinity();
@@ -121,7 +94,7 @@ TEST_CASE("safetensors: our files follow the spec byte for byte and round-trip")
   save_safetensors(path, in, {{"step", "12"}});
 
   // Parse the file by hand.
-  const Bytes raw = read_all(path);
+  const Bytes raw = read_bytes(path);
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = n << 8 | raw[i];
   CHECK(n % 8 == 0);
@@ -164,7 +137,7 @@ TEST_CASE("safetensors: our files follow the spec byte for byte and round-trip")
 }
 
 TEST_CASE("safetensors: a module's state_dict round-trips into a fresh module") {
-  TempDir dir;
+  TempDir dir("tg_safetensors");
   manual_seed(1);
   Linear a(3, 2);
   manual_seed(2);
@@ -180,7 +153,7 @@ TEST_CASE("safetensors: a module's state_dict round-trips into a fresh module") 
 }
 
 TEST_CASE("safetensors: bad writes are errors and leave nothing behind") {
-  TempDir dir;
+  TempDir dir("tg_safetensors");
   CHECK(error_of([&] { save_safetensors(dir / "x", {{"a", ones({1})}, {"a", ones({1})}}); }) ==
         "save_safetensors: '" + (dir / "x") + "': duplicate tensor name 'a'");
   CHECK(error_of([&] { save_safetensors(dir / "x", {{"__metadata__", ones({1})}}); }).find("invalid tensor name") !=
@@ -193,10 +166,10 @@ TEST_CASE("safetensors: bad writes are errors and leave nothing behind") {
 }
 
 TEST_CASE("safetensors: corrupt files name the file and the tensor") {
-  TempDir dir;
+  TempDir dir("tg_safetensors");
   const std::string p = dir / "bad.safetensors";
   auto load_error = [&](const Bytes& b) {
-    write_all(p, b);
+    write_bytes(p, b);
     return error_of([&] { load_safetensors(p); });
   };
   const std::string pre = "load_safetensors: '" + p + "'";
@@ -237,9 +210,9 @@ TEST_CASE("safetensors: corrupt files name the file and the tensor") {
   // A real file cut short inside its data.
   const std::string q = dir / "cut.safetensors";
   save_safetensors(q, {{"a", ones({4})}, {"b", ones({100}, kFloat64)}});
-  Bytes raw = read_all(q);
+  Bytes raw = read_bytes(q);
   raw.erase(raw.end() - 10, raw.end());
-  write_all(q, raw);
+  write_bytes(q, raw);
   CHECK(error_of([&] { load_safetensors(q); }).find("'" + q + "': tensor 'b' has data_offsets [16, 816] out of range") !=
         std::string::npos);
   CHECK(error_of([&] { load_safetensors(dir / "missing"); }).find("cannot open '" + (dir / "missing") + "'") !=

@@ -9,21 +9,14 @@
 #include "core/ops.h"
 #include "core/parallel.h"
 #include "core/random.h"
+#include "tests/test_util.h"
 
 using namespace tg;
+using namespace tg::testing;
 
 static std::vector<double> vals(const Tensor& t) { return t.to_vector<double>(); }
 static Tensor dt(std::vector<double> v, Shape s) { return from_vector(v, s); }
 
-template <class F>
-static std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 TEST_CASE("tensor: views share storage and never copy") {
   Tensor a = arange(12, kFloat64).view({3, 4});
