@@ -305,8 +305,7 @@ TG_HD inline float to_float_clamped(double v) {
 // erf(x) = 2/√π ∫_0^x e^(−t²) dt.  Thin wrapper over the C library / CUDA erf.
 TG_HD inline double erf(double x) { return ::erf(x); }
 TG_HD inline float erf(float x) { return static_cast<float>(::erf(static_cast<double>(x))); }
-template <class T>
-  requires std::is_integral_v<T>
+template <class T, std::enable_if_t<std::is_integral_v<T>, int> = 0>
 TG_HD inline double erf(T x) { return erf(static_cast<double>(x)); }
 
 // Φ(x) = ½·erfc(−x/√2), the standard normal CDF.
@@ -324,15 +323,13 @@ TG_HD inline double Phi(double x) {
   return 0.5 * (::erfc(u) - detail::kTwoOverSqrtPi * ::exp(-u * u) * du);
 }
 TG_HD inline float Phi(float x) { return static_cast<float>(Phi(static_cast<double>(x))); }
-template <class T>
-  requires std::is_integral_v<T>
+template <class T, std::enable_if_t<std::is_integral_v<T>, int> = 0>
 TG_HD inline double Phi(T x) { return Phi(static_cast<double>(x)); }
 
 // log Γ(x) for x > 0 (wrapper over ::lgamma; poles give +inf, as in C).
 TG_HD inline double lgamma(double x) { return ::lgamma(x); }
 TG_HD inline float lgamma(float x) { return static_cast<float>(::lgamma(static_cast<double>(x))); }
-template <class T>
-  requires std::is_integral_v<T>
+template <class T, std::enable_if_t<std::is_integral_v<T>, int> = 0>
 TG_HD inline double lgamma(T x) { return lgamma(static_cast<double>(x)); }
 
 // P(a, x) = γ(a, x)/Γ(a) = 1/Γ(a) ∫_0^x t^(a−1) e^(−t) dt, the CDF of Gamma(a, 1).
@@ -350,8 +347,7 @@ TG_HD inline float gammainc_p(float a, float x) {
 }
 // Any other arithmetic combination (int, mixed float/double, ...) is evaluated in
 // double; without this, gammainc_p(double, float) would be ambiguous.
-template <class A, class X>
-  requires(std::is_arithmetic_v<A> && std::is_arithmetic_v<X>)
+template <class A, class X, std::enable_if_t<std::is_arithmetic_v<A> && std::is_arithmetic_v<X>, int> = 0>
 TG_HD inline double gammainc_p(A a, X x) {
   return gammainc_p(static_cast<double>(a), static_cast<double>(x));
 }
@@ -373,8 +369,7 @@ TG_HD inline double gammainc_p_dx(double a, double x) {
 TG_HD inline float gammainc_p_dx(float a, float x) {
   return detail::to_float_clamped(gammainc_p_dx(static_cast<double>(a), static_cast<double>(x)));
 }
-template <class A, class X>
-  requires(std::is_arithmetic_v<A> && std::is_arithmetic_v<X>)
+template <class A, class X, std::enable_if_t<std::is_arithmetic_v<A> && std::is_arithmetic_v<X>, int> = 0>
 TG_HD inline double gammainc_p_dx(A a, X x) {
   return gammainc_p_dx(static_cast<double>(a), static_cast<double>(x));
 }
