@@ -5,12 +5,24 @@
 #include <initializer_list>
 
 #include "core/cpu/cnn_kernels.h"
+#ifdef TG_WITH_CUDA
+#include "core/cuda/cnn.h"
+#endif
+
+// Calls the device's kernel: cpu::fn(args) or, for CUDA tensors, cuda::fn(args)
+// (core/cuda/cnn.h). check_operands has already rejected devices without kernels.
+#ifdef TG_WITH_CUDA
+#define TG_CNN_KERNEL(device, fn, ...) ((device).is_cuda() ? cuda::fn(__VA_ARGS__) : cpu::fn(__VA_ARGS__))
+#else
+#define TG_CNN_KERNEL(device, fn, ...) cpu::fn(__VA_ARGS__)
+#endif
 
 namespace tg {
 namespace {
 
 // Checks that x is a float tensor and that every defined operand shares its dtype and
-// device, then that the device has kernels for these ops (the CPU, for now).
+// device, then that the device has kernels for these ops (the CPU, and CUDA devices
+// when the CUDA backend is built).
 void check_operands(const char* op, const Tensor& x, std::initializer_list<const Tensor*> others) {
   TG_CHECK(x.defined(), op, "input is undefined");
   TG_CHECK(is_floating(x.dtype()), op, "expected a float32 or float64 input, got {}", dtype_name(x.dtype()));
@@ -21,8 +33,12 @@ void check_operands(const char* op, const Tensor& x, std::initializer_list<const
     TG_CHECK(t->device() == x.device(), op, "operand of shape {} is on {} but the input is on {}",
              shape_str(t->shape()), t->device().str(), x.device().str());
   }
-  TG_CHECK(x.device().is_cpu(), op, "no kernel for device {} yet (the CUDA backend does not implement {}); "
-           "move the tensors to the CPU", x.device().str(), op);
+#ifdef TG_WITH_CUDA
+  TG_CHECK(x.device().is_cpu() || x.device().is_cuda(), op, "no kernel for device {}", x.device().str());
+#else
+  TG_CHECK(x.device().is_cpu(), op, "no kernel for device {}: tapegrad was built without the CUDA backend",
+           x.device().str());
+#endif
 }
 
 Tensor contiguous_or_empty(const Tensor& t) { return t.defined() ? t.contiguous() : t; }
@@ -102,7 +118,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Int2 st
   check_bias("conv2d", bias, g.O);
   Tensor y = empty({g.N, g.O, g.OH, g.OW}, x.dtype(), x.device());
   if (y.numel() == 0) return y;
-  cpu::conv2d_forward(x.contiguous(), weight.contiguous(), contiguous_or_empty(bias), y, g);
+  TG_CNN_KERNEL(x.device(), conv2d_forward, x.contiguous(), weight.contiguous(), contiguous_or_empty(bias), y, g);
   return y;
 }
 
@@ -121,8 +137,8 @@ Conv2dGrads conv2d_backward(const Tensor& grad_y, const Tensor& x, const Tensor&
       if (t->defined()) t->zero_();
     return r;
   }
-  cpu::conv2d_backward(grad_y.contiguous(), x.contiguous(), weight.contiguous(), r.grad_x, r.grad_weight,
-                       r.grad_bias, g);
+  TG_CNN_KERNEL(x.device(), conv2d_backward, grad_y.contiguous(), x.contiguous(), weight.contiguous(), r.grad_x,
+                r.grad_weight, r.grad_bias, g);
   return r;
 }
 
@@ -131,18 +147,21 @@ MaxPool2dResult max_pool2d(const Tensor& x, Int2 kernel, Int2 stride, Int2 paddi
   const PoolGeometry g = pool_geometry("max_pool2d", x.shape(), kernel, stride, padding);
   MaxPool2dResult r{empty({g.N, g.C, g.OH, g.OW}, x.dtype(), x.device()),
                     empty({g.N, g.C, g.OH, g.OW}, kInt64, x.device())};
-  cpu::max_pool2d_forward(x.contiguous(), r.y, r.indices, g);
+  TG_CNN_KERNEL(x.device(), max_pool2d_forward, x.contiguous(), r.y, r.indices, g);
   return r;
 }
 
 Tensor max_pool2d_backward(const Tensor& grad_y, const Tensor& indices, const Shape& x_shape) {
   check_operands("max_pool2d_backward", grad_y, {});
+  TG_CHECK(indices.defined() && indices.device() == grad_y.device(), "max_pool2d_backward",
+           "indices must be defined and on the device of grad_output ({}), got {}", grad_y.device().str(),
+           indices.defined() ? indices.device().str() : "undefined");
   TG_CHECK(x_shape.size() == 4 && indices.dtype() == kInt64 && indices.shape() == grad_y.shape() &&
                grad_y.dim() == 4 && grad_y.size(0) == x_shape[0] && grad_y.size(1) == x_shape[1],
            "max_pool2d_backward", "grad_output {} and int64 indices {} do not fit the input shape {}",
            shape_str(grad_y.shape()), shape_str(indices.shape()), shape_str(x_shape));
   Tensor gx = zeros(x_shape, grad_y.dtype(), grad_y.device());
-  cpu::max_pool2d_backward(grad_y.contiguous(), indices.contiguous(), gx);
+  TG_CNN_KERNEL(gx.device(), max_pool2d_backward, grad_y.contiguous(), indices.contiguous(), gx);
   return gx;
 }
 
@@ -150,7 +169,7 @@ Tensor avg_pool2d(const Tensor& x, Int2 kernel, Int2 stride, Int2 padding, bool 
   check_operands("avg_pool2d", x, {});
   const PoolGeometry g = pool_geometry("avg_pool2d", x.shape(), kernel, stride, padding);
   Tensor y = empty({g.N, g.C, g.OH, g.OW}, x.dtype(), x.device());
-  cpu::avg_pool2d_forward(x.contiguous(), y, g, count_include_pad);
+  TG_CNN_KERNEL(x.device(), avg_pool2d_forward, x.contiguous(), y, g, count_include_pad);
   return y;
 }
 
@@ -160,7 +179,7 @@ Tensor avg_pool2d_backward(const Tensor& grad_y, const Shape& x_shape, Int2 kern
   const PoolGeometry g = pool_geometry("avg_pool2d_backward", x_shape, kernel, stride, padding);
   check_grad("avg_pool2d_backward", grad_y, {g.N, g.C, g.OH, g.OW});
   Tensor gx = empty(x_shape, grad_y.dtype(), grad_y.device());
-  cpu::avg_pool2d_backward(grad_y.contiguous(), gx, g, count_include_pad);
+  TG_CNN_KERNEL(gx.device(), avg_pool2d_backward, grad_y.contiguous(), gx, g, count_include_pad);
   return gx;
 }
 
@@ -172,7 +191,7 @@ Tensor adaptive_avg_pool2d(const Tensor& x, Int2 output_size) {
   TG_CHECK(x.size(2) > 0 && x.size(3) > 0, "adaptive_avg_pool2d", "input of shape {} has an empty plane",
            shape_str(x.shape()));
   Tensor y = empty({x.size(0), x.size(1), output_size.h, output_size.w}, x.dtype(), x.device());
-  cpu::adaptive_avg_pool2d_forward(x.contiguous(), y);
+  TG_CNN_KERNEL(x.device(), adaptive_avg_pool2d_forward, x.contiguous(), y);
   return y;
 }
 
@@ -182,7 +201,7 @@ Tensor adaptive_avg_pool2d_backward(const Tensor& grad_y, const Shape& x_shape) 
            "adaptive_avg_pool2d_backward", "grad_output {} does not fit the input shape {}",
            shape_str(grad_y.shape()), shape_str(x_shape));
   Tensor gx = empty(x_shape, grad_y.dtype(), grad_y.device());
-  cpu::adaptive_avg_pool2d_backward(grad_y.contiguous(), gx);
+  TG_CNN_KERNEL(gx.device(), adaptive_avg_pool2d_backward, grad_y.contiguous(), gx);
   return gx;
 }
 
@@ -192,7 +211,7 @@ BatchNormStats batch_norm_stats(const Tensor& x) {
            shape_str(x.shape()));
   TG_CHECK(x.numel() > 0, "batch_norm", "input of shape {} is empty", shape_str(x.shape()));
   BatchNormStats s{empty({x.size(1)}, x.dtype(), x.device()), empty({x.size(1)}, x.dtype(), x.device())};
-  cpu::batch_norm_stats(x.contiguous(), s.mean, s.var);
+  TG_CNN_KERNEL(x.device(), batch_norm_stats, x.contiguous(), s.mean, s.var);
   return s;
 }
 
@@ -208,8 +227,8 @@ Tensor batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& invst
   check_channel_vector("batch_norm", "weight", weight, C, x.shape());
   check_channel_vector("batch_norm", "bias", bias, C, x.shape());
   Tensor y = empty(x.shape(), x.dtype(), x.device());
-  cpu::batch_norm_apply(x.contiguous(), mean.contiguous(), invstd.contiguous(), contiguous_or_empty(weight),
-                        contiguous_or_empty(bias), y);
+  TG_CNN_KERNEL(x.device(), batch_norm_apply, x.contiguous(), mean.contiguous(), invstd.contiguous(),
+                contiguous_or_empty(weight), contiguous_or_empty(bias), y);
   return y;
 }
 
@@ -218,6 +237,9 @@ BatchNormGrads batch_norm_backward(const Tensor& grad_y, const Tensor& x, const 
                                    bool need_bias) {
   check_operands("batch_norm_backward", x, {&grad_y, &mean, &invstd, &weight});
   check_grad("batch_norm_backward", grad_y, x.shape());
+  TG_CHECK(x.dim() >= 2, "batch_norm_backward", "expected an input [N, C, ...] of rank >= 2, got shape {}",
+           shape_str(x.shape()));
+  TG_CHECK(mean.defined() && invstd.defined(), "batch_norm_backward", "mean and invstd are required");
   const int64_t C = x.size(1);
   check_channel_vector("batch_norm_backward", "mean", mean, C, x.shape());
   check_channel_vector("batch_norm_backward", "invstd", invstd, C, x.shape());
@@ -226,8 +248,8 @@ BatchNormGrads batch_norm_backward(const Tensor& grad_y, const Tensor& x, const 
   if (need_x) r.grad_x = empty(x.shape(), x.dtype(), x.device());
   if (need_weight) r.grad_weight = empty({C}, x.dtype(), x.device());
   if (need_bias) r.grad_bias = empty({C}, x.dtype(), x.device());
-  cpu::batch_norm_backward(grad_y.contiguous(), x.contiguous(), mean.contiguous(), invstd.contiguous(),
-                           contiguous_or_empty(weight), batch_stats, r.grad_x, r.grad_weight, r.grad_bias);
+  TG_CNN_KERNEL(x.device(), batch_norm_backward, grad_y.contiguous(), x.contiguous(), mean.contiguous(),
+                invstd.contiguous(), contiguous_or_empty(weight), batch_stats, r.grad_x, r.grad_weight, r.grad_bias);
   return r;
 }
 
