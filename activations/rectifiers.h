@@ -1,5 +1,6 @@
 #pragma once
 // Rectifier family: LeakyReLU, PReLU, ELU, SELU, CELU (torch semantics and defaults).
+#include "activations/pointwise_rectifiers.h"  // kSeluAlpha, kSeluScale
 #include "layers/module.h"
 
 namespace tg {
@@ -16,9 +17,6 @@ Variable elu(const Variable& x, double alpha = 1.0);
 Variable selu(const Variable& x);
 // max(0, x) + min(0, α(e^(x/α) − 1)), α ≠ 0. Saves the output when α > 0, else the input.
 Variable celu(const Variable& x, double alpha = 1.0);
-
-inline constexpr double kSeluAlpha = 1.6732632423543772;
-inline constexpr double kSeluScale = 1.0507009873554805;
 
 class LeakyReLU : public Module {
  public:

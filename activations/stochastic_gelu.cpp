@@ -1,7 +1,7 @@
 #include "activations/stochastic_gelu.h"
 
 #include "activations/basic.h"
-#include "activations/special.h"
+#include "activations/pointwise_stochastic_gelu.h"
 #include "activations/unary.h"
 
 namespace tg {
@@ -9,32 +9,33 @@ namespace tg {
 using act::Grads;
 using act::Needs;
 
-// Forward: y = x·m, m = [u ≤ Φ(x)], u ~ U(0, 1] from Philox, so P(m = 1) = Φ(x).
-// Backward (straight-through on the expectation E[y] = x·Φ(x), ignoring Φ′):
-// dx = g·Φ(x), the GELU paper's surrogate; it needs the input only, not the mask.
-Variable stochastic_gelu(const Variable& x, bool training, Generator* gen) {
-  if (!training) return gelu(x);
-  act::check_cpu_float(x.data(), "stochastic_gelu");
-  const Tensor xc = x.data().contiguous();
-  Generator& g = gen ? *gen : default_generator();
-  const int64_t n = xc.numel();
-  const uint64_t seed = g.seed(), offset = g.advance((uint64_t)n);
+// y_i = op.sample(x_i, i) over contiguous x, where i is the element's row-major index.
+static Tensor sample(const act::StochasticGelu& op, const Tensor& xc) {
+#ifdef TG_WITH_CUDA
+  if (xc.device().is_cuda()) return act::cuda::stochastic_gelu_forward(op, xc);
+#endif
   Tensor y = empty_like(xc);
+  const int64_t n = xc.numel();
   cpu::dispatch_float(xc.dtype(), "stochastic_gelu", [&](auto zero) {
     using T = decltype(zero);
     const T* px = xc.data<T>();
     T* py = y.data<T>();
 #pragma omp parallel for if (n > cpu::kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) {
-      uint32_t w[4];
-      philox(seed, offset + (uint64_t)i, w);
-      py[i] = uniform_from_bits(w[0]) <= special::Phi((double)px[i]) ? px[i] : T(0);
-    }
+    for (int64_t i = 0; i < n; ++i) py[i] = op.sample(px[i], (uint64_t)i);
   });
-  return record_activation("stochastic_gelu", y, {x}, {xc}, [](const Tensor& gy, const Needs&, const Grads& saved) {
-    return Grads{act::map_binary(gy, saved[0], "stochastic_gelu_backward",
-                                 [](auto gv, auto v) { return gv * special::Phi((double)v); })};
-  });
+  return y;
+}
+
+Variable stochastic_gelu(const Variable& x, bool training, Generator* gen) {
+  if (!training) return gelu(x);
+  act::check_float(x.data(), "stochastic_gelu");
+  const Tensor xc = x.data().contiguous();
+  Generator& g = gen ? *gen : default_generator();
+  const act::StochasticGelu op{g.seed(), g.advance((uint64_t)xc.numel())};
+  return record_activation("stochastic_gelu", sample(op, xc), {x}, {xc},
+                           [op](const Tensor& gy, const Needs&, const Grads& saved) {
+                             return Grads{act::unary_backward(op, gy, saved[0], "stochastic_gelu_backward")};
+                           });
 }
 
 }  // namespace tg

@@ -1,12 +1,18 @@
 #pragma once
 // Shared machinery of the elementwise activations (included by their .cpp files only).
-// An elementwise activation is a forward y = f(x) and a backward dx = df(g, s), where
-// s is the input or the output: whichever the derivative can be computed from. Each
-// is one strided parallel pass (core/cpu/loops.h) with no temporaries.
-#include <cmath>
+// An elementwise activation is an op of activations/pointwise.h: a forward y = f(x)
+// and a backward dx = df(g, s), where s is the input or the output: whichever the
+// derivative can be computed from. On the CPU each direction is one strided parallel
+// pass (core/cpu/loops.h) with no temporaries; on a CUDA device, one kernel
+// (activations/cuda/unary.cu) running the same op.
+#include <algorithm>
 
+#include "activations/pointwise.h"
 #include "activations/saved.h"
 #include "core/cpu/loops.h"
+#ifdef TG_WITH_CUDA
+#include "activations/cuda/unary.h"
+#endif
 
 namespace tg::act {
 
@@ -15,10 +21,16 @@ using Needs = std::vector<bool>;
 
 enum class From { Input, Output };
 
-inline void check_cpu_float(const Tensor& x, const char* op) {
-  TG_CHECK(x.device().is_cpu(), op, "device {} is not supported (CPU only)", x.device().str());
+// A float32 or float64 tensor on any device.
+inline void check_float(const Tensor& x, const char* op) {
   TG_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64, op, "expected a float32 or float64 tensor, got {}",
            dtype_name(x.dtype()));
+}
+
+// For the activations that have no CUDA kernels yet.
+inline void check_cpu_float(const Tensor& x, const char* op) {
+  TG_CHECK(x.device().is_cpu(), op, "device {} is not supported (CPU only)", x.device().str());
+  check_float(x, op);
 }
 
 // Contiguous operands take an `omp simd` loop (selects such as x > 0 ? x : s·x
@@ -29,7 +41,7 @@ void parallel_simd_range(int64_t n, Body&& body) {
   for (int64_t c = 0; c < (n + 4095) / 4096; ++c) body(c * 4096, std::min(n, (c + 1) * 4096));
 }
 
-// out = f(x), f called with float or double values.
+// out = f(x) on the CPU, f called with float or double values.
 template <class F>
 Tensor map_unary(const Tensor& x, const char* op, F f) {
   Tensor out = empty_like(x);
@@ -40,19 +52,18 @@ Tensor map_unary(const Tensor& x, const char* op, F f) {
       T* po = out.data<T>();
       parallel_simd_range(x.numel(), [&](int64_t b, int64_t e) {
 #pragma omp simd
-        for (int64_t i = b; i < e; ++i) po[i] = (T)f(px[i]);
+        for (int64_t i = b; i < e; ++i) po[i] = f(px[i]);
       });
     } else {
-      cpu::map1<T, T>(out, x, [&](T v) { return (T)f(v); });
+      cpu::map1<T, T>(out, x, [&](T v) { return f(v); });
     }
   });
   return out;
 }
 
-// out = f(a, b), same dtype and shape.
+// out = f(a, b) on the CPU, same dtype and shape.
 template <class F>
 Tensor map_binary(const Tensor& a, const Tensor& b, const char* op, F f) {
-  TG_CHECK(a.dtype() == b.dtype(), op, "dtype mismatch: {} vs {}", dtype_name(a.dtype()), dtype_name(b.dtype()));
   Tensor out = empty_like(a);
   cpu::dispatch_float(a.dtype(), op, [&](auto zero) {
     using T = decltype(zero);
@@ -61,23 +72,42 @@ Tensor map_binary(const Tensor& a, const Tensor& b, const char* op, F f) {
       T* po = out.data<T>();
       parallel_simd_range(a.numel(), [&](int64_t s, int64_t e) {
 #pragma omp simd
-        for (int64_t i = s; i < e; ++i) po[i] = (T)f(pa[i], pb[i]);
+        for (int64_t i = s; i < e; ++i) po[i] = f(pa[i], pb[i]);
       });
     } else {
-      cpu::map2<T, T, T>(out, a, b, [&](T u, T v) { return (T)f(u, v); });
+      cpu::map2<T, T, T>(out, a, b, [&](T u, T v) { return f(u, v); });
     }
   });
   return out;
 }
 
-// y = f(x); backward dx = df(g, s) with s = x or y according to `from`.
-template <class F, class DF>
-Variable unary_activation(const char* name, const Variable& x, From from, F f, DF df) {
-  check_cpu_float(x.data(), name);
-  Tensor y = map_unary(x.data(), name, f);
+// y = op.f(x) on x's device.
+template <class Op>
+Tensor unary_forward(const Op& op, const Tensor& x, const char* name) {
+#ifdef TG_WITH_CUDA
+  if (x.device().is_cuda()) return cuda::unary_forward(op, x, name);
+#endif
+  return map_unary(x, name, [op](auto v) { return op.f(v); });
+}
+
+// dx = op.df(g, s) on s's device.
+template <class Op>
+Tensor unary_backward(const Op& op, const Tensor& g, const Tensor& s, const char* name) {
+  TG_CHECK(g.dtype() == s.dtype(), name, "dtype mismatch: {} vs {}", dtype_name(g.dtype()), dtype_name(s.dtype()));
+#ifdef TG_WITH_CUDA
+  if (s.device().is_cuda()) return cuda::unary_backward(op, g, s, name);
+#endif
+  return map_binary(g, s, name, [op](auto gv, auto sv) { return op.df(gv, sv); });
+}
+
+// y = op.f(x); backward dx = op.df(g, s) with s = x or y according to `from`.
+template <class Op>
+Variable unary_activation(const char* name, const Variable& x, From from, const Op& op) {
+  check_float(x.data(), name);
+  Tensor y = unary_forward(op, x.data(), name);
   Tensor s = from == From::Output ? y : x.data();
-  return record_activation(name, y, {x}, {s}, [name, df](const Tensor& g, const Needs&, const Grads& saved) {
-    return Grads{map_binary(g, saved[0], name, df)};
+  return record_activation(name, y, {x}, {s}, [name, op](const Tensor& g, const Needs&, const Grads& saved) {
+    return Grads{unary_backward(op, g, saved[0], name)};
   });
 }
 

@@ -1,0 +1,86 @@
+#pragma once
+// The math of ReLU, Tanh, Sigmoid and GELU (erf form and tanh approximation);
+// the contract is in pointwise.h.
+#include <type_traits>
+
+#include "activations/pointwise.h"
+
+namespace tg::act {
+
+// y = max(x, 0); dy/dx = [x > 0] = [y > 0], so the output is enough.
+struct Relu {
+  template <class T>
+  TG_HD T f(T x) const {
+    return x > 0 ? x : T(0);
+  }
+  template <class T>
+  TG_HD T df(T g, T y) const {
+    return y > 0 ? g : T(0);
+  }
+};
+
+// y = tanh x; dy/dx = 1 − tanh² x = 1 − y².
+struct Tanh {
+  template <class T>
+  TG_HD T f(T x) const {
+    return std::tanh(x);
+  }
+  template <class T>
+  TG_HD T df(T g, T y) const {
+    return g * (1 - y * y);
+  }
+};
+
+// y = σ(x) = 1/(1 + e^−x); dy/dx = e^−x/(1 + e^−x)² = σ(x)(1 − σ(x)) = y(1 − y).
+struct Sigmoid {
+  template <class T>
+  TG_HD T f(T x) const {
+    return 1 / (1 + std::exp(-x));
+  }
+  template <class T>
+  TG_HD T df(T g, T y) const {
+    return g * y * (1 - y);
+  }
+};
+
+// Φ(x) = ½·erfc(−x/√2): accurate in the left tail, where ½(1 + erf) cancels to 0.
+// float32 uses erfcf (its error is far below float32 resolution after the product);
+// float64 uses the fma-corrected special::Phi.
+template <class T>
+TG_HD inline T phi_cdf(T x) {
+  if constexpr (std::is_same_v<T, float>) {
+    return 0.5f * std::erfc(-x * 0.70710678f);
+  } else {
+    return special::Phi(x);
+  }
+}
+
+// y = x·Φ(x); product rule: dy/dx = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π) = Φ′(x).
+struct Gelu {
+  template <class T>
+  TG_HD T f(T x) const {
+    return x * phi_cdf(x);
+  }
+  template <class T>
+  TG_HD T df(T g, T x) const {
+    const T pdf = std::exp(T(-0.5) * x * x) * T(0.3989422804014327);
+    return g * (phi_cdf(x) + x * pdf);
+  }
+};
+
+// y = ½x(1 + tanh u), u = √(2/π)(x + c·x³), c = 0.044715;
+// dy/dx = ½(1 + tanh u) + ½x(1 − tanh² u)·du/dx, du/dx = √(2/π)(1 + 3c·x²).
+struct GeluTanh {
+  static constexpr double kSqrt2OverPi = 0.7978845608028654, kCubic = 0.044715;
+  template <class T>
+  TG_HD T f(T x) const {
+    return T(0.5) * x * (1 + std::tanh(T(kSqrt2OverPi) * (x + T(kCubic) * x * x * x)));
+  }
+  template <class T>
+  TG_HD T df(T g, T x) const {
+    const T t = std::tanh(T(kSqrt2OverPi) * (x + T(kCubic) * x * x * x));
+    return g * (T(0.5) * (1 + t) + T(0.5) * x * (1 - t * t) * T(kSqrt2OverPi) * (1 + 3 * T(kCubic) * x * x));
+  }
+};
+
+}  // namespace tg::act
