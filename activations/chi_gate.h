@@ -11,7 +11,9 @@
 // most ~250 ulps (< 6e-14 relative), checked against the general path in the tests.
 // Outside x ∈ [1e-3, 600] (tiny or underflowing values) and for odd or larger d,
 // special::gammainc_p_and_dx (log-space evaluation) is used.
+// Host and device code (TG_HD, from special.h): the CUDA kernels call the same gate.
 #include <cmath>
+#include <cstdint>
 
 #include "activations/special.h"
 
@@ -26,23 +28,33 @@ struct Reciprocals {
 };
 inline constexpr Reciprocals kReciprocal{};
 
+// 1/k from the table on the host; device code divides (a host table is not visible
+// there). Both are the correctly rounded 1/k, so host and device gates agree.
+TG_HD inline double reciprocal(int64_t k) {
+#if defined(__CUDA_ARCH__)
+  return 1.0 / (double)k;
+#else
+  return kReciprocal.v[k];
+#endif
+}
+
 // p = P(d/2, x), dp = ∂P/∂x (d/2, x) for x ≥ 0.
-inline void chi_gate(int64_t d, double x, double& p, double& dp) {
+TG_HD inline void chi_gate(int64_t d, double x, double& p, double& dp) {
   if (d % 2 == 0 && d <= 64 && x >= 1e-3 && x <= 600) {
     const int64_t a = d / 2;
-    const double ex = std::exp(-x);
+    const double ex = ::exp(-x);
     double t = 1, sum = 1;  // t = x^k/k!
     for (int64_t k = 1; k < a; ++k) {
-      t *= x * kReciprocal.v[k];
+      t *= x * reciprocal(k);
       sum += t;
     }
     dp = ex * t;
-    if (x >= 1 && x >= (double)a - 1.8 * std::sqrt((double)a)) {
+    if (x >= 1 && x >= (double)a - 1.8 * ::sqrt((double)a)) {
       p = 1 - ex * sum;
     } else {
       double term = 1, series = 1;
       for (int64_t n = 1; a + n < 512; ++n) {
-        term *= x * kReciprocal.v[a + n];
+        term *= x * reciprocal(a + n);
         series += term;
         if (term < 1e-17 * series) break;
       }
