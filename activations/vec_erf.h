@@ -2,6 +2,7 @@
 // VecErf: a vector gate with a learnable width σ > 0,
 //   y = v·erf(‖v‖/(√2σ))   per vector (see grouping.h).
 // σ = 1 and d = 1 give x·erf(|x|/√2), the d = 1 VecGELU.
+// x: float32 or float64 on the CPU or a CUDA device; σ's gradient lands on σ's device.
 #include "activations/grouping.h"
 #include "layers/module.h"
 

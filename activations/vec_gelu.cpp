@@ -3,6 +3,9 @@
 #include "activations/chi_gate.h"
 #include "activations/unary.h"
 #include "activations/vector_kernels.h"
+#ifdef TG_WITH_CUDA
+#include "activations/cuda/vector.h"
+#endif
 
 namespace tg {
 
@@ -23,9 +26,16 @@ static act::GateGrad vec_gelu_gate(double r2, int64_t d) {
 }
 
 Variable vec_gelu(const Variable& x, const VectorGrouping& grouping) {
-  act::check_cpu_float(x.data(), "vec_gelu");
+  act::check_vector_input(x.data(), "vec_gelu");
   const VectorPlan plan(x.shape(), grouping, "vec_gelu");
   const Tensor xc = x.data().contiguous();
+#ifdef TG_WITH_CUDA
+  if (xc.device().is_cuda())
+    return record_activation("vec_gelu", act::vec_gelu_cuda(xc, grouping), {x}, {xc},
+                             [grouping](const Tensor& g, const Needs&, const Grads& saved) {
+                               return Grads{act::vec_gelu_backward_cuda(saved[0], g.contiguous(), grouping)};
+                             });
+#endif
   Tensor y = empty_like(xc);
   cpu::dispatch_float(xc.dtype(), "vec_gelu", [&](auto zero) {
     using T = decltype(zero);
@@ -44,14 +54,25 @@ Variable vec_gelu(const Variable& x, const VectorGrouping& grouping) {
 }
 
 // Forward: p = P(d/2, r²/2), m = [u ≤ p] with u ~ U(0, 1] from Philox, y = m·v.
-// Backward: dx = p·g, from the saved p alone (no input kept).
+// Backward: dx = p·g, from the saved p alone (no input kept). A CUDA tensor draws the
+// same u per vector (core/philox.h on the device), so both backends give the same masks.
 Variable probabilistic_vec_gelu(const Variable& x, const VectorGrouping& grouping, bool training, Generator* gen) {
   if (!training) return vec_gelu(x, grouping);
-  act::check_cpu_float(x.data(), "probabilistic_vec_gelu");
+  act::check_vector_input(x.data(), "probabilistic_vec_gelu");
   const VectorPlan plan(x.shape(), grouping, "probabilistic_vec_gelu");
   const Tensor xc = x.data().contiguous();
   Generator& gref = gen ? *gen : default_generator();
   const uint64_t seed = gref.seed(), offset = gref.advance((uint64_t)plan.count());
+#ifdef TG_WITH_CUDA
+  if (xc.device().is_cuda()) {
+    Tensor p;
+    Tensor y = act::probabilistic_vec_gelu_cuda(xc, grouping, seed, offset, p);
+    return record_activation("probabilistic_vec_gelu", y, {x}, {p},
+                             [grouping](const Tensor& g, const Needs&, const Grads& saved) {
+                               return Grads{act::vector_scale_cuda(g.contiguous(), saved[0], grouping)};
+                             });
+  }
+#endif
   Tensor y = empty_like(xc), p = empty({plan.count()}, xc.dtype());
   cpu::dispatch_float(xc.dtype(), "probabilistic_vec_gelu", [&](auto zero) {
     using T = decltype(zero);

@@ -4,6 +4,7 @@
 //   s(r, d) = P(‖z‖ ≤ r) = P(d/2, r²/2),   r = ‖v‖,
 // P the regularized lower incomplete gamma function (the chi distribution's CDF).
 // For d = 1 this is erf(|x|/√2), so VecGELU(x) = x·erf(|x|/√2).
+// float32 or float64 on the CPU or a CUDA device (one fused kernel per pass on either).
 #include "activations/grouping.h"
 #include "core/random.h"
 #include "layers/module.h"

@@ -1,5 +1,6 @@
 #pragma once
-// Fused CPU kernels shared by the vector activations (included by their .cpp files).
+// Fused CPU kernels shared by the vector activations (included by their .cpp files),
+// and their input check. activations/cuda/vector.cu holds the CUDA kernels.
 //
 // A vector activation is y = s(r, d)·v per vector v (r = ‖v‖). Its Jacobian is
 // ∂y_i/∂v_j = s·δ_ij + s′(r)·v_i·v_j/r (since ∂r/∂v_j = v_j/r), so with upstream g
@@ -15,6 +16,12 @@
 #include "core/cpu/loops.h"
 
 namespace tg::act {
+
+// The vector activations take float32 or float64 on the CPU or a CUDA device.
+inline void check_vector_input(const Tensor& x, const char* op) {
+  TG_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64, op, "expected a float32 or float64 tensor, got {}",
+           dtype_name(x.dtype()));
+}
 
 // Splits the vectors into one contiguous range per thread: body(v0, v1).
 template <class Body>

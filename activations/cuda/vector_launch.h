@@ -1,0 +1,57 @@
+#pragma once
+// Launchers of the fused vector-activation kernels (vector.cu). Like core/cuda/kernels.h
+// this header is fmt-free: nvcc compiles vector.cu against it, and vector.cpp turns
+// Tensors into the raw pointers and the plain descriptor below. Every launcher
+// enqueues on `stream` and returns the launch status (cudaGetLastError). All tensors
+// are contiguous; per-vector arrays follow the vector numbering of grouping.h.
+#include <cstdint>
+
+#include <cuda_runtime_api.h>
+
+#include "core/dtype.h"
+
+namespace tg::cuda {
+
+// The vectors of a contiguous tensor, in the kernels' terms.
+//   Blocks: `planes` H×W planes cut into nbh×nbw blocks of k×k (smaller on the bottom
+//     and right edges); vector v is block (v / (nbh·nbw), row, col) row-major.
+//   Strided (last_dim, channels): vector v has the d elements base + e·step, e < d,
+//     with base = (v / step)·d·step + v % step. last_dim: step = 1 (base = v·d);
+//     channels: step = H·W positions (vector = one pixel's channel column).
+struct VectorDesc {
+  bool blocks = false;
+  int64_t count = 0;                             // number of vectors
+  int64_t k = 0, h = 0, w = 0, nbh = 0, nbw = 0;  // Blocks
+  int64_t d = 0, step = 1;                        // Strided
+};
+
+// The gate s(r, d) of a vector activation:
+//   VecGelu: s = P(d/2, r²/2);  Erf: s = erf(r/(√2σ)) with σ = `sigma` (ignored by VecGelu).
+enum class VectorGate { VecGelu, Erf };
+
+// y_v = s(‖x_v‖)·x_v.
+cudaError_t launch_vector_forward(cudaStream_t stream, DType dt, const VectorDesc& desc, VectorGate gate, double sigma,
+                                  const void* x, void* y);
+
+// Probabilistic VecGELU: p_v = P(d/2, ‖x_v‖²/2) into p (one per vector), y_v = m_v·x_v with
+// m_v = [u_v ≤ p_v], u_v the uniform of Philox block (seed, offset + v) (as the CPU draws).
+cudaError_t launch_vector_prob_forward(cudaStream_t stream, DType dt, const VectorDesc& desc, uint64_t seed,
+                                       uint64_t offset, const void* x, void* y, void* p);
+
+// out_v = scale[v]·in_v.
+cudaError_t launch_vector_scale(cudaStream_t stream, DType dt, const VectorDesc& desc, const void* in,
+                                const void* scale, void* out);
+
+// Number of partial sums launch_vector_backward writes for the gate parameter.
+int64_t vector_backward_partials(const VectorDesc& desc);
+
+// dx_v = s·g_v + (s′/r)(x_v·g_v)·x_v. For VectorGate::Erf, partials (device, length from
+// vector_backward_partials) receives per-block sums of (x_v·g_v)·∂s/∂σ, each added in
+// a fixed order; for VecGelu it may be null.
+cudaError_t launch_vector_backward(cudaStream_t stream, DType dt, const VectorDesc& desc, VectorGate gate, double sigma,
+                                   const void* x, const void* g, void* dx, double* partials);
+
+// out[0] = Σ partials[0..n), summed by one block in a fixed order (reproducible).
+cudaError_t launch_sum_partials(cudaStream_t stream, const double* partials, int64_t n, double* out);
+
+}  // namespace tg::cuda
