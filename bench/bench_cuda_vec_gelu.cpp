@@ -1,0 +1,98 @@
+// VecGELU on a CUDA device against the memory-bandwidth ceiling: forward and backward of
+// blocks(4) (the default grouping) on one N×C×H×W float32 tensor (default
+// 32×64×224×224) beside a device-to-device copy of the same tensor. Each is timed with
+// CUDA events on the backend's stream, after warm-up, as the median of --reps runs.
+// Bytes moved (n elements of 4 bytes, each read or written once):
+//   copy 2·4n (in, out);  forward 2·4n (x in, y out);  backward 3·4n (x, g in; dx out).
+// The backward is the op's node alone (no gradient accumulation into a leaf), as in
+// bench_activations. Target: forward+backward bandwidth ≥ 70% of the copy's.
+// Without a CUDA device it prints one line saying so and exits 0.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <fmt/core.h>
+#include <functional>
+#include <vector>
+
+#include "activations/vec_gelu.h"
+#include "core/cuda_api.h"
+#include "core/random.h"
+#ifdef TG_WITH_CUDA
+#include <cuda_runtime_api.h>
+
+#include "core/cuda/check.h"
+#include "core/cuda/cuda_backend.h"
+#endif
+
+using namespace tg;
+
+#ifdef TG_WITH_CUDA
+// Median milliseconds of `reps` runs of f on device 0's stream, after two warm-up runs.
+double median_ms(int reps, const std::function<void()>& f) {
+  const cudaStream_t stream = cuda::cuda_backend(0).stream();
+  cudaEvent_t start, stop;
+  TG_CUDA_CHECK(cudaEventCreate(&start), "bench");
+  TG_CUDA_CHECK(cudaEventCreate(&stop), "bench");
+  f();
+  f();
+  cuda_synchronize();
+  std::vector<double> ms;
+  for (int i = 0; i < reps; ++i) {
+    TG_CUDA_CHECK(cudaEventRecord(start, stream), "bench");
+    f();
+    TG_CUDA_CHECK(cudaEventRecord(stop, stream), "bench");
+    TG_CUDA_CHECK(cudaEventSynchronize(stop), "bench");
+    float t = 0;
+    TG_CUDA_CHECK(cudaEventElapsedTime(&t, start, stop), "bench");
+    ms.push_back(t);
+  }
+  cuda_synchronize();
+  TG_CUDA_CHECK(cudaEventDestroy(start), "bench");
+  TG_CUDA_CHECK(cudaEventDestroy(stop), "bench");
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+#endif
+
+int main(int argc, char** argv) {
+  CLI::App app{"VecGELU blocks(4) forward+backward on a CUDA device, against a device-to-device copy"};
+  std::string device = "cuda";
+  int reps = 20;
+  std::vector<int64_t> shape{32, 64, 224, 224};
+  app.add_option("--device", device, "device to measure (cuda only)")->check(CLI::IsMember({"cuda"}))->capture_default_str();
+  app.add_option("--reps", reps, "timed repetitions (the median is reported)")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--shape", shape, "N C H W")->expected(4)->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  if (cuda_device_count() == 0) {
+    fmt::print("bench_cuda_vec_gelu: no CUDA device ({}); nothing to measure\n",
+               cuda_compiled() ? "none found" : "built without the CUDA backend");
+    return 0;
+  }
+#ifdef TG_WITH_CUDA
+  Generator gen(1);
+  const Tensor x = randn(shape, kFloat32, &gen).to(Device::cuda()), g = randn(shape, kFloat32, &gen).to(Device::cuda());
+  const Tensor copy_out = empty_like(x);
+  const double n = (double)x.numel(), gb = 1e-9 * 4 * n;
+  Variable xv(x, true);
+  const std::vector<bool> needs{true};
+
+  const double t_copy = median_ms(reps, [&] { copy_out.copy_(x); });
+  const double t_fwd = median_ms(reps, [&] { vec_gelu(xv); });
+  const Variable y = vec_gelu(xv);
+  const double t_bwd = median_ms(reps, [&] { y.grad_fn()->backward(g, needs); });
+
+  // GB/s from GB moved and milliseconds.
+  auto rate = [](double gbytes, double ms) { return gbytes / (ms * 1e-3); };
+  const double bw_copy = rate(2 * gb, t_copy), bw_vec = rate(5 * gb, t_fwd + t_bwd);
+  fmt::print("float32 {}, {} elements, median of {} (CUDA events)\n", shape_str(shape), x.numel(), reps);
+  fmt::print("{:<28} {:>9} {:>10} {:>9}\n", "", "ms", "GB moved", "GB/s");
+  fmt::print("{:<28} {:>9.3f} {:>10.3f} {:>9.0f}\n", "device-to-device copy", t_copy, 2 * gb, bw_copy);
+  fmt::print("{:<28} {:>9.3f} {:>10.3f} {:>9.0f}\n", "vec_gelu blocks(4) forward", t_fwd, 2 * gb, rate(2 * gb, t_fwd));
+  fmt::print("{:<28} {:>9.3f} {:>10.3f} {:>9.0f}\n", "vec_gelu blocks(4) backward", t_bwd, 3 * gb, rate(3 * gb, t_bwd));
+  fmt::print("{:<28} {:>9.3f} {:>10.3f} {:>9.0f}\n", "vec_gelu forward+backward", t_fwd + t_bwd, 5 * gb, bw_vec);
+  const double ratio = bw_vec / bw_copy;
+  fmt::print("forward+backward bandwidth / copy bandwidth: {:.1f}% (target >= 70%): {}\n", 100 * ratio,
+             ratio >= 0.7 ? "met" : "NOT met");
+#endif
+  return 0;
+}
