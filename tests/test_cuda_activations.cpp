@@ -45,24 +45,31 @@ Tensor inputs(DType dt, uint64_t seed) {
 }
 
 // Forward and backward on the device against the CPU, contiguous and transposed.
-void check_activation(const Fn& f, DType dt, const std::string& what) {
+// `scale` widens the absolute tolerance for ill-conditioned formulas (see below).
+void check_activation(const Fn& f, DType dt, const std::string& what, double scale = 1) {
   const Tensor x = inputs(dt, 1), g = data({24, 37}, dt, 2);
   const auto [yc, dc] = forward_backward(f, x, g);
   const auto [yg, dg] = forward_backward(f, gpu(x), gpu(g));
-  check_parity(yg, yc, what + ": forward", kUlps);
-  check_parity(dg, dc, what + ": backward", kUlps);
+  check_parity(yg, yc, what + ": forward", kUlps, scale);
+  check_parity(dg, dc, what + ": backward", kUlps, scale);
   const auto [ycs, dcs] = forward_backward(f, x.t(), g.t());
   const auto [ygs, dgs] = forward_backward(f, gpu(x).t(), gpu(g).t());
-  check_parity(ygs, ycs, what + ": forward, strided", kUlps);
-  check_parity(dgs, dcs, what + ": backward, strided", kUlps);
+  check_parity(ygs, ycs, what + ": forward, strided", kUlps, scale);
+  check_parity(dgs, dcs, what + ": backward, strided", kUlps, scale);
 }
+
+// gelu_tanh's derivative has ½x(1 − tanh² u)·u′ with tanh u → −1 for x ≲ −3: a last-bit
+// difference between the two libraries' tanh becomes g·5·ulp(1) around x ≈ −5, in
+// either dtype, where the value itself is near 0.
+double conditioning(const std::string& name) { return name == "gelu_tanh" || name == "GELU tanh" ? 8 : 1; }
 
 }  // namespace
 
 TEST_CASE("cuda: every elementwise activation matches the CPU, forward and backward") {
   if (!have_gpu()) return;
   for (const Elementwise& a : elementwise_activations())
-    for (DType dt : {kFloat32, kFloat64}) check_activation(a.f, dt, a.name + " " + dtype_name(dt));
+    for (DType dt : {kFloat32, kFloat64})
+      check_activation(a.f, dt, a.name + " " + dtype_name(dt), conditioning(a.name));
 }
 
 TEST_CASE("cuda: activations save the same tensor on the device as on the CPU") {
@@ -208,8 +215,8 @@ TEST_CASE("cuda: activation modules moved to the device match the CPU") {
       const Tensor x = mul(data({2, 3, 5, 4}, dt, 10, true), 4.0), g = data({2, 3, 5, 4}, dt, 11);
       const auto [yc, dc] = forward_backward([&](const Variable& v) { return (*mc)(v); }, x, g);
       const auto [yg, dg] = forward_backward([&](const Variable& v) { return (*mg)(v); }, gpu(x), gpu(g));
-      check_parity(yg, yc, "forward", kUlps);
-      check_parity(dg, dc, "backward", kUlps);
+      check_parity(yg, yc, "forward", kUlps, conditioning(name));
+      check_parity(dg, dc, "backward", kUlps, conditioning(name));
       const auto pc = mc->named_parameters(), pg = mg->named_parameters();
       REQUIRE(pc.size() == pg.size());
       for (size_t i = 0; i < pc.size(); ++i)
