@@ -180,7 +180,10 @@ TEST_CASE("cuda: adaptive_avg_pool2d with uneven and overlapping bins matches th
     Shape x;
     Int2 out;
   };
-  const Case cases[] = {{{2, 3, 7, 6}, {3, 4}}, {{1, 2, 5, 5}, 1}, {{2, 1, 3, 4}, {5, 7}}, {{1, 4, 10, 9}, {4, 3}}};
+  // A thread per output for small bins, a warp per output from 16 elements a bin on
+  // (global pooling; large uneven bins).
+  const Case cases[] = {{{2, 3, 7, 6}, {3, 4}},   {{1, 2, 5, 5}, 1},        {{2, 1, 3, 4}, {5, 7}},
+                        {{1, 4, 10, 9}, {4, 3}},  {{2, 3, 40, 33}, 1},      {{2, 2, 37, 29}, {3, 4}}};
   for (DType dt : {kFloat32, kFloat64})
     for (const Case& c : cases) {
       INFO(dtype_name(dt) << " " << shape_str(c.x) << " -> " << c.out.h << "x" << c.out.w);

@@ -6,7 +6,8 @@
 //    backward is the backend's scatter_add (cnn_pool.cpp).
 //  - adaptive average pooling: its bins have uneven sizes and may overlap, which no
 //    fixed window/stride of cuDNN expresses.
-// One thread per output (forward) or per input pixel (adaptive backward, a gather:
+// One thread per output (forward; a warp per output for adaptive bins of many
+// elements, such as global pooling) or per input pixel (adaptive backward, a gather:
 // no atomics, and the same summation order as the CPU).
 #include <cmath>
 
@@ -65,6 +66,26 @@ __global__ void adaptive_avg_pool2d_kernel(const T* x, T* y, PoolDims d) {
   }
 }
 
+// The same with one warp per output: the lanes stride over the bin's elements and
+// combine through shuffles, accumulating in double. The loop bound is the same for
+// the 32 lanes of a warp (blockDim is a multiple of 32), so every shuffle has all of them.
+template <class T>
+__global__ void adaptive_avg_pool2d_warp_kernel(const T* x, T* y, PoolDims d) {
+  const int64_t n = d.planes * d.OH * d.OW, warps = (int64_t)gridDim.x * blockDim.x / 32;
+  const int lane = threadIdx.x % 32;
+  for (int64_t i = (blockIdx.x * (int64_t)blockDim.x + threadIdx.x) / 32; i < n; i += warps) {
+    const int64_t ow = i % d.OW, oh = (i / d.OW) % d.OH, p = i / (d.OW * d.OH);
+    const int64_t h0 = bin_start(oh, d.H, d.OH), h1 = bin_end(oh, d.H, d.OH);
+    const int64_t w0 = bin_start(ow, d.W, d.OW), w1 = bin_end(ow, d.W, d.OW);
+    const int64_t bw = w1 - w0, area = (h1 - h0) * bw;
+    const T* xp = x + p * d.H * d.W;
+    double s = 0;
+    for (int64_t j = lane; j < area; j += 32) s += (double)xp[(h0 + j / bw) * d.W + w0 + j % bw];
+    for (int o = 16; o > 0; o >>= 1) s += __shfl_down_sync(0xffffffffu, s, o);
+    if (lane == 0) y[i] = (T)(s / (double)area);
+  }
+}
+
 // gx[ih, iw] = Σ over the bins (oh, ow) containing it of gy[oh, ow] / |bin|. Bin oh
 // contains ih iff ⌊ih·OH/H⌋ ≤ oh < ⌈(ih+1)·OH/H⌉ (from the bin bounds above); the
 // membership test inside the loop keeps the sum exact even if that range were loose.
@@ -100,12 +121,21 @@ cudaError_t launch_max_pool2d(cudaStream_t s, DType dt, const void* x, void* y, 
   });
 }
 
+// Bins of at least kWarpBin elements on average get a warp each: a lone thread
+// summing a 224×224 plane would take thousands of dependent, uncoalesced loads.
+constexpr int64_t kWarpBin = 16;
+
 cudaError_t launch_adaptive_avg_pool2d(cudaStream_t s, DType dt, const void* x, void* y, const PoolDims& d) {
   const int64_t n = d.planes * d.OH * d.OW;
   if (n == 0) return cudaSuccess;
+  const bool per_warp = d.H * d.W >= kWarpBin * d.OH * d.OW;
   return dispatch_float(dt, [&](auto zero) {
     using T = decltype(zero);
-    adaptive_avg_pool2d_kernel<T><<<grid_for(n), kThreads, 0, s>>>((const T*)x, (T*)y, d);
+    if (per_warp) {
+      adaptive_avg_pool2d_warp_kernel<T><<<grid_for(32 * n), kThreads, 0, s>>>((const T*)x, (T*)y, d);
+    } else {
+      adaptive_avg_pool2d_kernel<T><<<grid_for(n), kThreads, 0, s>>>((const T*)x, (T*)y, d);
+    }
     return cudaGetLastError();
   });
 }
