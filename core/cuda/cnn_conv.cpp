@@ -60,20 +60,29 @@ Key key_of(Pass pass, DType dt, int device, const ConvGeometry& g) {
           g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.groups};
 }
 
-// The cached choice for key, computed by choose() on first sight.
+struct AlgoCache {
+  std::mutex mu;
+  std::map<Key, Choice> choices;
+};
+
+AlgoCache& algo_cache() {
+  static AlgoCache* cache = new AlgoCache;  // leaked, as the backends: no destruction-order questions at exit
+  return *cache;
+}
+
+// The cached choice for key, computed by choose() on first sight (outside the lock:
+// two threads may both choose, and the first to finish is kept).
 template <class F>
 Choice cached(const Key& key, F choose) {
-  static std::mutex* mu = new std::mutex;  // leaked, as the backends: no destruction-order questions at exit
-  static std::map<Key, Choice>* cache = new std::map<Key, Choice>;
+  AlgoCache& cache = algo_cache();
   {
-    std::lock_guard<std::mutex> lock(*mu);
-    const auto it = cache->find(key);
-    if (it != cache->end()) return it->second;
+    std::lock_guard<std::mutex> lock(cache.mu);
+    const auto it = cache.choices.find(key);
+    if (it != cache.choices.end()) return it->second;
   }
   const Choice c = choose();
-  std::lock_guard<std::mutex> lock(*mu);
-  cache->emplace(key, c);
-  return c;
+  std::lock_guard<std::mutex> lock(cache.mu);
+  return cache.choices.emplace(key, c).first->second;
 }
 
 // The first of cuDNN's ranked candidates that supports this convolution, runs under a
