@@ -1,7 +1,8 @@
 #pragma once
 // Fused optimizer updates: one pass over each parameter reading its gradient and
 // state and writing the new values in place (no temporaries). Front functions check
-// shapes, dtypes and devices and dispatch per backend like every core op.
+// shapes, dtypes and devices and dispatch per backend like every core op; the
+// per-element math, shared by the CPU and CUDA kernels, is in core/optim_math.h.
 #include "core/tensor.h"
 
 namespace tg {
