@@ -21,6 +21,12 @@ Tensor Optimizer::state(size_t i, const std::string& name) {
   return state_[i].back().second;
 }
 
+bool Optimizer::has_state(size_t i, const std::string& name) const {
+  for (auto& [n, t] : state_[i])
+    if (n == name) return true;
+  return false;
+}
+
 NamedTensors Optimizer::state_dict() const {
   NamedTensors out;
   out.emplace_back("step", scalar((double)step_, kFloat64));

@@ -25,6 +25,7 @@ class Optimizer {
  protected:
   // Per-parameter state tensor `name`, created as zeros like the parameter on first use.
   Tensor state(size_t i, const std::string& name);
+  bool has_state(size_t i, const std::string& name) const;
   std::vector<Variable> params_;
   double lr_ = 0;
   int64_t step_ = 0;

@@ -15,9 +15,13 @@ void SGD::step() {
   for (size_t i = 0; i < params_.size(); ++i) {
     const Variable& p = params_[i];
     if (!p.grad().defined()) continue;
-    Tensor buf = opt_.momentum != 0 ? state(i, "momentum_buffer") : p.grad();
-    sgd_update_(p.data(), p.grad().contiguous(), buf, lr_, opt_.momentum, opt_.dampening, opt_.weight_decay,
-                opt_.nesterov, step_ == 1);
+    const Tensor g = p.grad().contiguous();
+    // The buffer starts as the gradient on the parameter's first update (torch's
+    // "buffer is None"), which is later than step 1 for a parameter without a gradient
+    // until then. Without momentum there is no buffer: the gradient stands in, never written.
+    const bool first = !has_state(i, "momentum_buffer");
+    const Tensor buf = opt_.momentum != 0 ? state(i, "momentum_buffer") : g;
+    sgd_update_(p.data(), g, buf, lr_, opt_.momentum, opt_.dampening, opt_.weight_decay, opt_.nesterov, first);
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include "activations/basic.h"
 #include "autograd/gradcheck.h"
+#include "core/optim_kernels.h"
 #include "core/random.h"
 #include "layers/init.h"
 #include "layers/linear.h"
@@ -191,6 +192,35 @@ TEST_CASE("optim: SGD, momentum, Nesterov, weight decay by hand") {
   CHECK(v[1] == doctest::Approx(-2 - 0.1 * 1.9 * 0.25));
   CHECK_THROWS_WITH_AS(SGD({param()}, {.lr = 0.1, .nesterov = true}), "SGD: Nesterov momentum requires momentum > 0 and zero dampening",
                        Error);
+}
+
+TEST_CASE("optim: an SGD momentum buffer starts as the gradient of the parameter's first update") {
+  // torch's "buffer is None": q gets no gradient in step 1, so step 2 sets its buffer to g,
+  // undamped, while p's buffer is damped.
+  Variable p = param(), q = param();
+  SGD sgd({p, q}, {.lr = 0.1, .momentum = 0.9, .dampening = 0.5});
+  set_grad(p);
+  sgd.step();
+  set_grad(p);
+  set_grad(q);
+  sgd.step();
+  CHECK(q.data().to_vector<double>() == std::vector<double>{1 - 0.1 * 0.5, -2 - 0.1 * 0.25});
+  const double buf0 = 0.9 * 0.5 + 0.5 * 0.5;  // p: buf = g, then 0.9·buf + (1 − 0.5)·g
+  CHECK(p.data().to_vector<double>()[0] == doctest::Approx(1 - 0.1 * 0.5 - 0.1 * buf0));
+}
+
+TEST_CASE("optim: fused updates check their operands") {
+  Tensor p = zeros({2}, kFloat64), g = zeros({2}, kFloat64);
+  CHECK_THROWS_WITH_AS(adam_update_(p, g, zeros({3}, kFloat64), g, 0.1, 0.9, 0.999, 1e-8, 0, false, 1),
+                       "adam_update_: gradient or state shape [3] differs from parameter shape [2]", Error);
+  CHECK_THROWS_WITH_AS(sgd_update_(p, zeros({2}), g, 0.1, 0, 0, 0, false, true),
+                       "sgd_update_: gradient or state dtype float32 differs from parameter dtype float64", Error);
+  CHECK_THROWS_WITH_AS(sgd_update_(zeros({2}, kInt64), g, g, 0.1, 0, 0, 0, false, true),
+                       "sgd_update_: expected a float32 or float64 parameter, got int64", Error);
+  CHECK_THROWS_WITH_AS(adam_update_(p, g, g, g, 0.1, 0.9, 0.999, 1e-8, 0, false, 0),
+                       "adam_update_: step must be >= 1, got 0", Error);
+  CHECK_THROWS_WITH_AS(sgd_update_(p, zeros({2, 2}, kFloat64).t().select(0, 0), g, 0.1, 0, 0, 0, false, true),
+                       "sgd_update_: gradient and optimizer state must be contiguous", Error);
 }
 
 TEST_CASE("optim: Adam and AdamW by hand") {
