@@ -23,20 +23,34 @@ double uniform_from_bits(uint32_t bits) { return philox_uniform(bits); }
 
 static Generator& gen_or_default(Generator* g) { return g ? *g : default_generator(); }
 
-Tensor uniform(const Shape& shape, double lo, double hi, DType dtype, Generator* gen) {
+Tensor uniform(const Shape& shape, double lo, double hi, DType dtype, Device device, Generator* gen) {
   TG_CHECK(is_floating(dtype), "uniform", "expected a float dtype, got {}", dtype_name(dtype));
-  Tensor t = empty(shape, dtype);
-  cpu_backend().rand_uniform(t, gen_or_default(gen).seed(), gen_or_default(gen).advance(t.numel()), lo, hi);
+  Tensor t = empty(shape, dtype, device);
+  Generator& g = gen_or_default(gen);
+  backend_for(device, "uniform").rand_uniform(t, g.seed(), g.advance(t.numel()), lo, hi);
   return t;
 }
 
-Tensor normal(const Shape& shape, double mean, double stddev, DType dtype, Generator* gen) {
+Tensor normal(const Shape& shape, double mean, double stddev, DType dtype, Device device, Generator* gen) {
   TG_CHECK(is_floating(dtype), "normal", "expected a float dtype, got {}", dtype_name(dtype));
-  Tensor t = empty(shape, dtype);
-  cpu_backend().rand_normal(t, gen_or_default(gen).seed(), gen_or_default(gen).advance(t.numel()), mean, stddev);
+  Tensor t = empty(shape, dtype, device);
+  Generator& g = gen_or_default(gen);
+  backend_for(device, "normal").rand_normal(t, g.seed(), g.advance(t.numel()), mean, stddev);
   return t;
 }
 
+Tensor rand(const Shape& shape, DType dtype, Device device, Generator* gen) {
+  return uniform(shape, 0.0, 1.0, dtype, device, gen);
+}
+Tensor randn(const Shape& shape, DType dtype, Device device, Generator* gen) {
+  return normal(shape, 0.0, 1.0, dtype, device, gen);
+}
+Tensor uniform(const Shape& shape, double lo, double hi, DType dtype, Generator* gen) {
+  return uniform(shape, lo, hi, dtype, Device::cpu(), gen);
+}
+Tensor normal(const Shape& shape, double mean, double stddev, DType dtype, Generator* gen) {
+  return normal(shape, mean, stddev, dtype, Device::cpu(), gen);
+}
 Tensor rand(const Shape& shape, DType dtype, Generator* gen) { return uniform(shape, 0.0, 1.0, dtype, gen); }
 Tensor randn(const Shape& shape, DType dtype, Generator* gen) { return normal(shape, 0.0, 1.0, dtype, gen); }
 

@@ -31,11 +31,19 @@ void philox(uint64_t seed, uint64_t counter, uint32_t out[4]);
 // Uniform in (0, 1] from a 32-bit word; standard normal from two words (Box-Muller).
 double uniform_from_bits(uint32_t bits);
 
-Tensor rand(const Shape& shape, DType dtype = kFloat32, Generator* gen = nullptr);   // U(0,1]
-Tensor randn(const Shape& shape, DType dtype = kFloat32, Generator* gen = nullptr);  // N(0,1)
+// Draws on `device` (the CPU when omitted; argument order as zeros(shape, dtype,
+// device)). The numbers do not depend on the device: the same generator state gives
+// the same values on the CPU and on a GPU (normal draws up to the last bit of libm's
+// and CUDA's log and cos, see core/cuda/random.cu).
+Tensor rand(const Shape& shape, DType dtype, Device device, Generator* gen = nullptr);   // U(0,1]
+Tensor randn(const Shape& shape, DType dtype, Device device, Generator* gen = nullptr);  // N(0,1)
+Tensor uniform(const Shape& shape, double lo, double hi, DType dtype, Device device, Generator* gen = nullptr);
+Tensor normal(const Shape& shape, double mean, double stddev, DType dtype, Device device, Generator* gen = nullptr);
+Tensor rand(const Shape& shape, DType dtype = kFloat32, Generator* gen = nullptr);
+Tensor randn(const Shape& shape, DType dtype = kFloat32, Generator* gen = nullptr);
 Tensor uniform(const Shape& shape, double lo, double hi, DType dtype = kFloat32, Generator* gen = nullptr);
 Tensor normal(const Shape& shape, double mean, double stddev, DType dtype = kFloat32, Generator* gen = nullptr);
-// 1 with probability p (elementwise, p a tensor of probabilities), else 0.
+// 1 with probability p (elementwise, p a tensor of probabilities), else 0, on p's device.
 Tensor bernoulli(const Tensor& p, Generator* gen = nullptr);
 // A random permutation of 0..n-1 (int64), reproducible from the generator.
 Tensor randperm(int64_t n, Generator* gen = nullptr);

@@ -22,12 +22,14 @@ double calculate_gain(const std::string& nl, double param) {
   throw Error("calculate_gain: unsupported nonlinearity '" + nl + "'");
 }
 
+// Drawn on w's device, so initializing a parameter that already lives on a GPU gives
+// the CPU's numbers (as core/random.h says) without a host round trip.
 void uniform_(const Tensor& w, double lo, double hi, Generator* gen) {
-  w.copy_(uniform(w.shape(), lo, hi, w.dtype(), gen));
+  w.copy_(uniform(w.shape(), lo, hi, w.dtype(), w.device(), gen));
 }
 
 void normal_(const Tensor& w, double mean, double std, Generator* gen) {
-  w.copy_(normal(w.shape(), mean, std, w.dtype(), gen));
+  w.copy_(normal(w.shape(), mean, std, w.dtype(), w.device(), gen));
 }
 
 void constant_(const Tensor& w, double value) { w.fill_(value); }

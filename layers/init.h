@@ -1,7 +1,7 @@
 #pragma once
 // Weight initialization, as torch.nn.init. Fans follow torch: for a weight of shape
 // [out, in, k...], fan_in = in·∏k and fan_out = out·∏k. All fill in place from the
-// given generator (the default one when null).
+// given generator (the default one when null), drawing on the tensor's device.
 #include "core/random.h"
 #include "core/tensor.h"
 
