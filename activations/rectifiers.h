@@ -9,7 +9,8 @@ namespace tg {
 // the sign of x), else the input.
 Variable leaky_relu(const Variable& x, double negative_slope = 0.01);
 // x for x > 0, a·x otherwise, with a learnable slope: weight has one element, or one
-// per channel (dim 1 of x, which then needs at least 2 dims). Saves the input and weight.
+// per channel (dim 1 of x, which then needs at least 2 dims), on x's device. Saves the
+// input and weight.
 Variable prelu(const Variable& x, const Variable& weight);
 // x for x > 0, α(eˣ − 1) otherwise. Saves the output when α > 0, else the input.
 Variable elu(const Variable& x, double alpha = 1.0);
