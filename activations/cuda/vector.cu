@@ -104,6 +104,17 @@ __device__ inline double block_sum(double value) {
 
 __device__ inline double sum4(const double a[4]) { return (a[0] + a[1]) + (a[2] + a[3]); }
 
+// acc[e & 3] += value, with constant indices only (run-time indexing would move acc
+// to local memory).
+__device__ inline void add_at(double acc[4], int64_t e, double value) {
+  switch (e & 3) {
+    case 0: acc[0] += value; break;
+    case 1: acc[1] += value; break;
+    case 2: acc[2] += value; break;
+    default: acc[3] += value; break;
+  }
+}
+
 // ---- blocks(k): one thread per block ----------------------------------------------
 
 // Block v: the rows×cols patch at element `base`, rows W apart.
@@ -165,8 +176,8 @@ __global__ void blocks_forward(VectorDesc q, bool quad, Gate gate, const T* __re
       }
       continue;
     }
-    double acc[4] = {0, 0, 0, 0};  // indexed at run time: kept out of the quad path's registers
-    for_each_element(p, q.w, [&](int64_t o, int64_t e) { acc[e & 3] += (double)x[o] * x[o]; });
+    double acc[4] = {0, 0, 0, 0};
+    for_each_element(p, q.w, [&](int64_t o, int64_t e) { add_at(acc, e, (double)x[o] * x[o]); });
     const T s = (T)gate.forward(v, sum4(acc), p.rows * p.cols);
     for_each_element(p, q.w, [&](int64_t o, int64_t) { y[o] = s * x[o]; });
   }
@@ -206,8 +217,8 @@ __global__ void blocks_backward(VectorDesc q, bool quad, Gate gate, const T* __r
     }
     double acc[4] = {0, 0, 0, 0}, dacc[4] = {0, 0, 0, 0};
     for_each_element(p, q.w, [&](int64_t o, int64_t e) {
-      acc[e & 3] += (double)x[o] * x[o];
-      dacc[e & 3] += (double)x[o] * g[o];
+      add_at(acc, e, (double)x[o] * x[o]);
+      add_at(dacc, e, (double)x[o] * g[o]);
     });
     local += backward_coefs(gate, sum4(acc), sum4(dacc), p.rows * p.cols, s, c);
     for_each_element(p, q.w, [&](int64_t o, int64_t) { dx[o] = s * g[o] + c * x[o]; });
