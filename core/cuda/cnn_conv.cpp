@@ -6,14 +6,16 @@
 // accumulate float32 in float32).
 //
 // Algorithms come from cuDNN's heuristic ranking (the *_v7 queries, what torch uses
-// unless cudnn.benchmark is set: no trial runs, no benchmarking memory), chosen once
-// per (pass, dtype, math type, device, geometry) and cached. Workspaces come from the
-// backend's caching allocator. float32 runs with CUDNN_FMA_MATH (true float32) unless
-// set_allow_tf32(true), so that results agree with the CPU's.
+// unless cudnn.benchmark is set: no trial runs, no benchmarking memory). The first
+// candidate that runs is cached per (pass, dtype, math type, device, geometry).
+// Workspaces come from the backend's caching allocator. float32 runs with
+// CUDNN_FMA_MATH (true float32) unless set_allow_tf32(true), so that results agree
+// with the CPU's.
 #include <algorithm>
 #include <array>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "core/cuda/cnn.h"
@@ -45,8 +47,8 @@ struct ConvDescs {
   ConvDesc conv;
 };
 
-// One pass's choice: the algorithm (an int, as the three passes have their own enums),
-// the math type it runs under and its workspace size.
+// One candidate of a pass: the algorithm (an int, as the three passes have their own
+// enums), the math type it runs under and its workspace size.
 struct Choice {
   int algo;
   cudnnMathType_t math;
@@ -70,92 +72,56 @@ AlgoCache& algo_cache() {
   return *cache;
 }
 
-// The cached choice for key, computed by choose() on first sight (outside the lock:
-// two threads may both choose, and the first to finish is kept).
-template <class F>
-Choice cached(const Key& key, F choose) {
-  AlgoCache& cache = algo_cache();
-  {
-    std::lock_guard<std::mutex> lock(cache.mu);
-    const auto it = cache.choices.find(key);
-    if (it != cache.choices.end()) return it->second;
-  }
-  const Choice c = choose();
-  std::lock_guard<std::mutex> lock(cache.mu);
-  return cache.choices.emplace(key, c).first->second;
-}
-
-// The first of cuDNN's ranked candidates that supports this convolution, runs under a
-// math type we allow (only CUDNN_FMA_MATH for float32 without TF32; never the FP16
-// down-conversion) and whose workspace size query succeeds.
+// cuDNN's ranked candidates that support this convolution, run under a math type we
+// allow (only CUDNN_FMA_MATH for float32 without TF32; never the FP16 down-conversion)
+// and answer the workspace size query.
 template <class Perf, class WorkspaceSize>
-Choice pick(const std::vector<Perf>& perf, int returned, DType dt, ConvDesc& conv, WorkspaceSize workspace_size,
-            const char* pass, const char* op) {
+std::vector<Choice> usable(const std::vector<Perf>& perf, int returned, DType dt, ConvDesc& conv,
+                           WorkspaceSize workspace_size, const char* op) {
+  std::vector<Choice> out;
   for (int i = 0; i < returned; ++i) {
     const Perf& p = perf[i];
     if (p.status != CUDNN_STATUS_SUCCESS || p.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue;
     if (conv_math_type(dt) == CUDNN_FMA_MATH && p.mathType != CUDNN_FMA_MATH) continue;
     conv.set_math_type(p.mathType, op);
     size_t bytes = 0;
-    if (workspace_size(p.algo, &bytes) != CUDNN_STATUS_SUCCESS) continue;
-    return {(int)p.algo, p.mathType, bytes};
+    if (workspace_size(p.algo, &bytes) == CUDNN_STATUS_SUCCESS) out.push_back({(int)p.algo, p.mathType, bytes});
   }
-  throw Error(fmt::format("{}: cuDNN offers no {} algorithm for this convolution in {} ({} candidates ranked)", op,
-                          pass, dtype_name(dt), returned));
+  return out;
 }
 
-Choice forward_choice(cudnnHandle_t h, ConvDescs& d, DType dt, const Key& key, const char* op) {
-  return cached(key, [&] {
-    int count = 0;
-    TG_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(h, &count), op);
-    std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(std::max(count, 1));
-    int returned = 0;
-    TG_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x.get(), d.w.get(), d.conv.get(), d.y.get(),
-                                                          (int)perf.size(), &returned, perf.data()),
-                   op);
-    return pick(perf, returned, dt, d.conv,
-                [&](cudnnConvolutionFwdAlgo_t a, size_t* bytes) {
-                  return cudnnGetConvolutionForwardWorkspaceSize(h, d.x.get(), d.w.get(), d.conv.get(), d.y.get(), a,
-                                                                 bytes);
-                },
-                "forward", op);
-  });
-}
-
-Choice backward_data_choice(cudnnHandle_t h, ConvDescs& d, DType dt, const Key& key, const char* op) {
-  return cached(key, [&] {
-    int count = 0;
-    TG_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &count), op);
-    std::vector<cudnnConvolutionBwdDataAlgoPerf_t> perf(std::max(count, 1));
-    int returned = 0;
-    TG_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w.get(), d.y.get(), d.conv.get(), d.x.get(),
-                                                               (int)perf.size(), &returned, perf.data()),
-                   op);
-    return pick(perf, returned, dt, d.conv,
-                [&](cudnnConvolutionBwdDataAlgo_t a, size_t* bytes) {
-                  return cudnnGetConvolutionBackwardDataWorkspaceSize(h, d.w.get(), d.y.get(), d.conv.get(),
-                                                                      d.x.get(), a, bytes);
-                },
-                "backward-data", op);
-  });
-}
-
-Choice backward_filter_choice(cudnnHandle_t h, ConvDescs& d, DType dt, const Key& key, const char* op) {
-  return cached(key, [&] {
-    int count = 0;
-    TG_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &count), op);
-    std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> perf(std::max(count, 1));
-    int returned = 0;
-    TG_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x.get(), d.y.get(), d.conv.get(), d.w.get(),
-                                                                 (int)perf.size(), &returned, perf.data()),
-                   op);
-    return pick(perf, returned, dt, d.conv,
-                [&](cudnnConvolutionBwdFilterAlgo_t a, size_t* bytes) {
-                  return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, d.x.get(), d.y.get(), d.conv.get(),
-                                                                        d.w.get(), a, bytes);
-                },
-                "backward-filter", op);
-  });
+// Runs one pass (run(choice) sets the math type, takes the workspace and returns the
+// status of the cuDNN call): with the cached choice for key, or else with the
+// candidates of rank() in order. As in torch, a candidate that fails with "not
+// supported" or "bad parameter" (the heuristic was wrong about this convolution)
+// gives way to the next, and the first that runs is cached. Other failures throw.
+template <class Rank, class Run>
+void run_pass(const Key& key, Rank rank, Run run, const char* pass, DType dt, const char* op) {
+  AlgoCache& cache = algo_cache();
+  std::optional<Choice> known;
+  {
+    std::lock_guard<std::mutex> lock(cache.mu);
+    const auto it = cache.choices.find(key);
+    if (it != cache.choices.end()) known = it->second;
+  }
+  if (known) {
+    cudnn_check(run(*known), pass, op);
+    return;
+  }
+  const std::vector<Choice> candidates = rank();
+  TG_CHECK(!candidates.empty(), op, "cuDNN offers no {} algorithm for this convolution in {}", pass, dtype_name(dt));
+  cudnnStatus_t st = CUDNN_STATUS_SUCCESS;
+  for (const Choice& c : candidates) {
+    st = run(c);
+    if (st == CUDNN_STATUS_SUCCESS) {
+      std::lock_guard<std::mutex> lock(cache.mu);
+      cache.choices.emplace(key, c);
+      return;
+    }
+    const int category = CUDNN_STATUS_CATEGORY(st);
+    if (category != CUDNN_STATUS_NOT_SUPPORTED && category != CUDNN_STATUS_BAD_PARAM) break;
+  }
+  cudnn_check(st, pass, op);
 }
 
 }  // namespace
@@ -173,13 +139,29 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const 
     y.zero_();
   } else {
     ConvDescs d(g, dt, op);
-    const Choice c = forward_choice(h, d, dt, key_of(Pass::Forward, dt, b.device().index, g), op);
-    d.conv.set_math_type(c.math, op);
-    const Scratch ws(b, c.workspace);
-    TG_CUDNN_CHECK(cudnnConvolutionForward(h, scale.one(), d.x.get(), x.raw_data(), d.w.get(), w.raw_data(),
-                                           d.conv.get(), (cudnnConvolutionFwdAlgo_t)c.algo, ws.get(), ws.size(),
-                                           scale.zero(), d.y.get(), y.raw_data()),
-                   op);
+    auto rank = [&] {
+      int count = 0;
+      TG_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(h, &count), op);
+      std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(std::max(count, 1));
+      int returned = 0;
+      TG_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x.get(), d.w.get(), d.conv.get(), d.y.get(),
+                                                            (int)perf.size(), &returned, perf.data()),
+                     op);
+      return usable(perf, returned, dt, d.conv,
+                    [&](cudnnConvolutionFwdAlgo_t a, size_t* bytes) {
+                      return cudnnGetConvolutionForwardWorkspaceSize(h, d.x.get(), d.w.get(), d.conv.get(),
+                                                                     d.y.get(), a, bytes);
+                    },
+                    op);
+    };
+    auto run = [&](const Choice& c) {
+      d.conv.set_math_type(c.math, op);
+      const Scratch ws(b, c.workspace);
+      return cudnnConvolutionForward(h, scale.one(), d.x.get(), x.raw_data(), d.w.get(), w.raw_data(), d.conv.get(),
+                                     (cudnnConvolutionFwdAlgo_t)c.algo, ws.get(), ws.size(), scale.zero(), d.y.get(),
+                                     y.raw_data());
+    };
+    run_pass(key_of(Pass::Forward, dt, b.device().index, g), rank, run, "cudnnConvolutionForward", dt, op);
   }
   if (bias.defined()) {
     const TensorDesc yd(dt, g.N, g.O, g.OH, g.OW, op), bd(dt, 1, g.O, 1, 1, op);
@@ -204,22 +186,55 @@ void conv2d_backward(const Tensor& gy, const Tensor& x, const Tensor& w, const T
   const Scale scale(dt);
   ConvDescs d(g, dt, op);
   if (gx.defined()) {
-    const Choice c = backward_data_choice(h, d, dt, key_of(Pass::BackwardData, dt, b.device().index, g), op);
-    d.conv.set_math_type(c.math, op);
-    const Scratch ws(b, c.workspace);
-    TG_CUDNN_CHECK(cudnnConvolutionBackwardData(h, scale.one(), d.w.get(), w.raw_data(), d.y.get(), gy.raw_data(),
-                                                d.conv.get(), (cudnnConvolutionBwdDataAlgo_t)c.algo, ws.get(),
-                                                ws.size(), scale.zero(), d.x.get(), gx.raw_data()),
-                   op);
+    auto rank = [&] {
+      int count = 0;
+      TG_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &count), op);
+      std::vector<cudnnConvolutionBwdDataAlgoPerf_t> perf(std::max(count, 1));
+      int returned = 0;
+      TG_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w.get(), d.y.get(), d.conv.get(), d.x.get(),
+                                                                 (int)perf.size(), &returned, perf.data()),
+                     op);
+      return usable(perf, returned, dt, d.conv,
+                    [&](cudnnConvolutionBwdDataAlgo_t a, size_t* bytes) {
+                      return cudnnGetConvolutionBackwardDataWorkspaceSize(h, d.w.get(), d.y.get(), d.conv.get(),
+                                                                          d.x.get(), a, bytes);
+                    },
+                    op);
+    };
+    auto run = [&](const Choice& c) {
+      d.conv.set_math_type(c.math, op);
+      const Scratch ws(b, c.workspace);
+      return cudnnConvolutionBackwardData(h, scale.one(), d.w.get(), w.raw_data(), d.y.get(), gy.raw_data(),
+                                          d.conv.get(), (cudnnConvolutionBwdDataAlgo_t)c.algo, ws.get(), ws.size(),
+                                          scale.zero(), d.x.get(), gx.raw_data());
+    };
+    run_pass(key_of(Pass::BackwardData, dt, b.device().index, g), rank, run, "cudnnConvolutionBackwardData", dt, op);
   }
   if (gw.defined()) {
-    const Choice c = backward_filter_choice(h, d, dt, key_of(Pass::BackwardFilter, dt, b.device().index, g), op);
-    d.conv.set_math_type(c.math, op);
-    const Scratch ws(b, c.workspace);
-    TG_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, scale.one(), d.x.get(), x.raw_data(), d.y.get(), gy.raw_data(),
-                                                  d.conv.get(), (cudnnConvolutionBwdFilterAlgo_t)c.algo, ws.get(),
-                                                  ws.size(), scale.zero(), d.w.get(), gw.raw_data()),
-                   op);
+    auto rank = [&] {
+      int count = 0;
+      TG_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &count), op);
+      std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> perf(std::max(count, 1));
+      int returned = 0;
+      TG_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x.get(), d.y.get(), d.conv.get(), d.w.get(),
+                                                                   (int)perf.size(), &returned, perf.data()),
+                     op);
+      return usable(perf, returned, dt, d.conv,
+                    [&](cudnnConvolutionBwdFilterAlgo_t a, size_t* bytes) {
+                      return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, d.x.get(), d.y.get(), d.conv.get(),
+                                                                            d.w.get(), a, bytes);
+                    },
+                    op);
+    };
+    auto run = [&](const Choice& c) {
+      d.conv.set_math_type(c.math, op);
+      const Scratch ws(b, c.workspace);
+      return cudnnConvolutionBackwardFilter(h, scale.one(), d.x.get(), x.raw_data(), d.y.get(), gy.raw_data(),
+                                            d.conv.get(), (cudnnConvolutionBwdFilterAlgo_t)c.algo, ws.get(),
+                                            ws.size(), scale.zero(), d.w.get(), gw.raw_data());
+    };
+    run_pass(key_of(Pass::BackwardFilter, dt, b.device().index, g), rank, run, "cudnnConvolutionBackwardFilter", dt,
+             op);
   }
 }
 
