@@ -58,8 +58,12 @@ int main(int argc, char** argv) {
   std::string device = "cuda";
   int reps = 20;
   std::vector<int64_t> shape{32, 64, 224, 224};
-  app.add_option("--device", device, "device to measure (cuda only)")->check(CLI::IsMember({"cuda"}))->capture_default_str();
-  app.add_option("--reps", reps, "timed repetitions (the median is reported)")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--device", device, "device to measure (cuda only)")
+      ->check(CLI::IsMember({"cuda"}))
+      ->capture_default_str();
+  app.add_option("--reps", reps, "timed repetitions (the median is reported)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--shape", shape, "N C H W")->expected(4)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 

@@ -167,7 +167,8 @@ TEST_CASE("cuda: vec_erf forward, input and σ gradients match the CPU; σ's gra
 TEST_CASE("cuda: vec_erf on zero vectors and huge norms matches the CPU") {
   if (!have_gpu()) return;
   for (DType dt : {kFloat32, kFloat64})
-    check_extremes("vec_erf", [dt](const Variable& v, const G& gr) { return vec_erf(v, Variable(full({1}, 1.5, dt)), gr); });
+    check_extremes("vec_erf",
+                   [dt](const Variable& v, const G& gr) { return vec_erf(v, Variable(full({1}, 1.5, dt)), gr); });
 }
 
 TEST_CASE("cuda: vec_erf's σ gradient over many blocks (a multi-block reduction) matches the CPU") {

@@ -249,9 +249,11 @@ __device__ inline int64_t lane_slots(const VectorDesc& q, int lane_bits) {
   return ((q.count << lane_bits) + 31) & ~int64_t(31);
 }
 
-// y_v = s(r)·x_v.
+// y_v = s(r)·x_v. (The launch bounds cost no spills here and lift occupancy; in the
+// blocks kernels they would spill, so those are left to the compiler.)
 template <class T, class Gate>
-__global__ void strided_forward(VectorDesc q, int lane_bits, Gate gate, const T* __restrict__ x, T* __restrict__ y) {
+__global__ void __launch_bounds__(kThreads, 4)
+    strided_forward(VectorDesc q, int lane_bits, Gate gate, const T* __restrict__ x, T* __restrict__ y) {
   const int lanes = 1 << lane_bits;
   for (int64_t t = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; t < lane_slots(q, lane_bits);
        t += (int64_t)gridDim.x * blockDim.x) {
@@ -271,8 +273,9 @@ __global__ void strided_forward(VectorDesc q, int lane_bits, Gate gate, const T*
 
 // dx_v = s·g_v + (s′/r)(x_v·g_v)·x_v; lane 0 of each group adds the vector's ∂L/∂θ term.
 template <class T, class Gate>
-__global__ void strided_backward(VectorDesc q, int lane_bits, Gate gate, const T* __restrict__ x,
-                                 const T* __restrict__ g, T* __restrict__ dx, double* partials) {
+__global__ void __launch_bounds__(kThreads, 3)
+    strided_backward(VectorDesc q, int lane_bits, Gate gate, const T* __restrict__ x, const T* __restrict__ g,
+                     T* __restrict__ dx, double* partials) {
   const int lanes = 1 << lane_bits;
   double local = 0;
   for (int64_t t = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; t < lane_slots(q, lane_bits);
