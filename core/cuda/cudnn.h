@@ -87,6 +87,7 @@ class ConvDesc {
 // asks for CUDNN_FMA_MATH (true float32) unless set_allow_tf32(true) opted in.
 cudnnMathType_t conv_math_type(DType dt);
 
+// A 2-D pooling window with g's kernel, padding and stride.
 class PoolingDesc {
  public:
   PoolingDesc(cudnnPoolingMode_t mode, const PoolGeometry& g, const char* op);
