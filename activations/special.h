@@ -29,13 +29,7 @@
 #include <cmath>
 #include <type_traits>
 
-#ifndef TG_HD
-#if defined(__CUDACC__)
-#define TG_HD __host__ __device__
-#else
-#define TG_HD
-#endif
-#endif
+#include "core/hd.h"
 
 namespace tg::special {
 

@@ -6,13 +6,7 @@
 // Plain C++ outside nvcc: no fmt, no Tensor.
 #include <cmath>
 
-#ifndef TG_HD
-#if defined(__CUDACC__)
-#define TG_HD __host__ __device__
-#else
-#define TG_HD
-#endif
-#endif
+#include "core/hd.h"
 
 namespace tg {
 
