@@ -27,7 +27,7 @@ static Tensor prelu_forward(const Tensor& xc, const Tensor& w, int64_t inner) {
     using T = decltype(zero);
     const T *px = xc.data<T>(), *pw = w.data<T>();
     T* py = y.data<T>();
-    const int64_t n = xc.numel(), nw = w.numel(), rows = n / inner;
+    const int64_t n = xc.numel(), nw = w.numel(), rows = inner == 0 ? 0 : n / inner;  // inner = 0: empty x
 #pragma omp parallel for if (n > cpu::kParallelGrain)
     for (int64_t r = 0; r < rows; ++r) {
       const T a = pw[r % nw];
@@ -48,7 +48,7 @@ static Grads prelu_backward(const Tensor& g, const Tensor& xs, const Tensor& ws,
     const T *px = xs.data<T>(), *pg = gc.data<T>(), *pw = ws.data<T>();
     T* pdx = needs[0] ? dx.data<T>() : nullptr;
     T* pdw = needs[1] ? dw.data<T>() : nullptr;
-    const int64_t n = xs.numel(), nw = ws.numel(), rows = n / inner;
+    const int64_t n = xs.numel(), nw = ws.numel(), rows = inner == 0 ? 0 : n / inner;
 #pragma omp parallel if (n > cpu::kParallelGrain)
     {
       std::vector<double> acc(nw, 0.0);

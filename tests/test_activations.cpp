@@ -168,6 +168,16 @@ TEST_CASE("activations: hardgelu_clamped is bounded to [-3/16, 3]") {
   CHECK(hardgelu(Variable(tg::tensor({-0.75}, kFloat64))).item() == -0.1875);
 }
 
+// An input with a zero-sized spatial dim has inner = 0 elements per slope row: no
+// division by zero, an empty output and zero slope gradients.
+TEST_CASE("activations: prelu of an empty input") {
+  Variable x(zeros({2, 3, 0}, kFloat64), true), w(full({3}, 0.25, kFloat64), true);
+  Variable y = prelu(x, w);
+  CHECK(shape_str(y.shape()) == "[2, 3, 0]");
+  y.backward(zeros({2, 3, 0}, kFloat64));
+  CHECK(w.grad().to_vector<double>() == std::vector<double>{0, 0, 0});
+}
+
 TEST_CASE("activations: bad inputs raise errors naming the op") {
   Variable xi(from_vector(std::vector<int64_t>{1, 2}, {2}));
   CHECK_THROWS_WITH_AS(relu(xi), "relu: expected a float32 or float64 tensor, got int64", Error);

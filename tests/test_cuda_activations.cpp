@@ -131,6 +131,15 @@ TEST_CASE("cuda: prelu forward, input gradient and slope gradient match the CPU"
   check_parity(wg.grad(), wc.grad(), "slope gradient, strided", kUlps, 100);
 }
 
+TEST_CASE("cuda: prelu of an empty input (a zero-sized spatial dim) launches nothing") {
+  if (!have_gpu()) return;
+  Variable x(zeros({2, 3, 0}, kFloat32, Device::cuda()), true), w(full({3}, 0.25, kFloat32, Device::cuda()), true);
+  Variable y = prelu(x, w);
+  CHECK(shape_str(y.shape()) == "[2, 3, 0]");
+  y.backward(zeros({2, 3, 0}, kFloat32, Device::cuda()));
+  CHECK(w.grad().to_vector<double>() == std::vector<double>{0, 0, 0});
+}
+
 TEST_CASE("cuda: prelu with the slopes on another device is an error naming both") {
   if (!have_gpu()) return;
   Variable x(zeros({2, 3}, kFloat32, Device::cuda())), w(full({3}, 0.25));

@@ -51,8 +51,11 @@ Tensor stochastic_gelu_forward(const StochasticGelu& op, const Tensor& x) {
   return y;
 }
 
+// An empty x (no slopes, or a zero-sized spatial dim: inner = 0) has outer = 0, which
+// launches nothing (and avoids dividing by zero).
 static PreluShape prelu_shape(const Tensor& x, const Tensor& w, int64_t inner) {
-  return {x.numel() / (w.numel() * inner), w.numel(), inner};
+  const int64_t per_outer = w.numel() * inner;
+  return {per_outer == 0 ? 0 : x.numel() / per_outer, w.numel(), inner};
 }
 
 Tensor prelu_forward(const Tensor& x, const Tensor& w, int64_t inner) {
