@@ -14,6 +14,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -132,6 +133,24 @@ TEST_CASE("cuda: vec_gelu of non-contiguous views matches the CPU") {
   const Variable y2c = vec_gelu(Variable(x2.select(1, 2)), G::last_dim());
   const Variable y2g = vec_gelu(Variable(gpu(x2).select(1, 2)), G::last_dim());
   check_parity(y2g.data(), y2c.data(), "last_dim of a strided slice");
+
+  // Contiguous views one element into their storage: blocks(4) with W % 4 == 0 but
+  // pointers that are not 16-byte aligned must take the general loop, not the float4 rows.
+  for (DType dt : {kFloat32, kFloat64}) {
+    const int64_t n = 2 * 3 * 8 * 8;
+    const Tensor xs = data({n + 1}, dt, 43), gs = data({n + 1}, dt, 44);
+    const Tensor xgs = gpu(xs), ggs = gpu(gs);
+    const Tensor x3 = xgs.narrow(0, 1, n).view({2, 3, 8, 8}), g3 = ggs.narrow(0, 1, n).view({2, 3, 8, 8});
+    REQUIRE(x3.is_contiguous());
+    REQUIRE(reinterpret_cast<uintptr_t>(x3.raw_data()) % 16 != 0);
+    Variable x3c(xs.narrow(0, 1, n).view({2, 3, 8, 8}), true), x3g(x3, true);
+    const Variable y3c = vec_gelu(x3c, G::blocks(4)), y3g = vec_gelu(x3g, G::blocks(4));
+    check_parity(y3g.data(), y3c.data(), std::string("blocks(4) at an unaligned offset: forward, ") + dtype_name(dt));
+    y3c.backward(gs.narrow(0, 1, n).view({2, 3, 8, 8}));
+    y3g.backward(g3);
+    check_parity(x3g.grad(), x3c.grad(),
+                 std::string("blocks(4) at an unaligned offset: backward, ") + dtype_name(dt), 8, 4);
+  }
 }
 
 TEST_CASE("cuda: vec_erf forward, input and σ gradients match the CPU; σ's gradient is reproducible") {

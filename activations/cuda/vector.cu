@@ -90,7 +90,8 @@ __device__ inline double backward_coefs(const Gate& gate, double r2, double dot,
   return q.dparam != 0 ? dot * q.dparam : 0.0;
 }
 
-// The sum of `value` over the block's threads by a fixed tree; every thread must call it.
+// The sum of `value` over the block's threads by a fixed tree; every thread must call it,
+// and the block must have kThreads threads (every launch in this file uses kThreads).
 __device__ inline double block_sum(double value) {
   __shared__ double buf[kThreads];
   buf[threadIdx.x] = value;
