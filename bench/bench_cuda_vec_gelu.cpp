@@ -1,7 +1,8 @@
 // VecGELU on a CUDA device against the memory-bandwidth ceiling: forward and backward of
 // blocks(4) (the default grouping) on one N×C×H×W float32 tensor (default
 // 32×64×224×224) beside a device-to-device copy of the same tensor. Each is timed with
-// CUDA events on the backend's stream, after warm-up, as the median of --reps runs.
+// CUDA events on the backend's stream, after warm-up, as the median of --reps samples,
+// each the mean of 5 back-to-back runs.
 // Bytes moved (n elements of 4 bytes, each read or written once):
 //   copy 2·4n (in, out);  forward 2·4n (x in, y out);  backward 3·4n (x, g in; dx out).
 // The backward is the op's node alone (no gradient accumulation into a leaf), as in
@@ -27,7 +28,13 @@
 using namespace tg;
 
 #ifdef TG_WITH_CUDA
-// Median milliseconds of `reps` runs of f on device 0's stream, after two warm-up runs.
+// Median milliseconds per run of f on device 0's stream, after two warm-up runs: `reps`
+// samples, each the mean of kBatch back-to-back runs between two events. (One run per
+// sample would also count the host's time to reach the first launch, during which the
+// GPU idles after the start event: tens of microseconds of autograd and launch work
+// beside kernels of a few hundred. Back to back, later runs' host work overlaps the
+// GPU's.)
+constexpr int kBatch = 5;
 double median_ms(int reps, const std::function<void()>& f) {
   const cudaStream_t stream = cuda::cuda_backend(0).stream();
   cudaEvent_t start, stop;
@@ -39,12 +46,12 @@ double median_ms(int reps, const std::function<void()>& f) {
   std::vector<double> ms;
   for (int i = 0; i < reps; ++i) {
     TG_CUDA_CHECK(cudaEventRecord(start, stream), "bench");
-    f();
+    for (int b = 0; b < kBatch; ++b) f();
     TG_CUDA_CHECK(cudaEventRecord(stop, stream), "bench");
     TG_CUDA_CHECK(cudaEventSynchronize(stop), "bench");
     float t = 0;
     TG_CUDA_CHECK(cudaEventElapsedTime(&t, start, stop), "bench");
-    ms.push_back(t);
+    ms.push_back(t / kBatch);
   }
   cuda_synchronize();
   TG_CUDA_CHECK(cudaEventDestroy(start), "bench");
