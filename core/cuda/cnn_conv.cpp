@@ -90,6 +90,10 @@ std::vector<Choice> usable(const std::vector<Perf>& perf, int returned, DType dt
   return out;
 }
 
+// The heuristic query considers the descriptor's math type, which an earlier pass on
+// the same descriptors left at its chosen algorithm's: start each query from ours.
+void reset_math_type(ConvDesc& conv, DType dt, const char* op) { conv.set_math_type(conv_math_type(dt), op); }
+
 // Runs one pass (run(choice) sets the math type, takes the workspace and returns the
 // status of the cuDNN call): with the cached choice for key, or else with the
 // candidates of rank() in order. As in torch, a candidate that fails with "not
@@ -141,6 +145,7 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const 
     ConvDescs d(g, dt, op);
     auto rank = [&] {
       int count = 0;
+      reset_math_type(d.conv, dt, op);
       TG_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(h, &count), op);
       std::vector<cudnnConvolutionFwdAlgoPerf_t> perf(std::max(count, 1));
       int returned = 0;
@@ -188,6 +193,7 @@ void conv2d_backward(const Tensor& gy, const Tensor& x, const Tensor& w, const T
   if (gx.defined()) {
     auto rank = [&] {
       int count = 0;
+      reset_math_type(d.conv, dt, op);
       TG_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &count), op);
       std::vector<cudnnConvolutionBwdDataAlgoPerf_t> perf(std::max(count, 1));
       int returned = 0;
@@ -213,6 +219,7 @@ void conv2d_backward(const Tensor& gy, const Tensor& x, const Tensor& w, const T
   if (gw.defined()) {
     auto rank = [&] {
       int count = 0;
+      reset_math_type(d.conv, dt, op);
       TG_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &count), op);
       std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> perf(std::max(count, 1));
       int returned = 0;
