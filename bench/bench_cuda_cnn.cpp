@@ -88,7 +88,9 @@ static double time_steps(const std::string& act, Device dev, const CnnShape& s, 
   std::sort(sorted.begin(), sorted.end());
   fmt::print("{}: loss {:.4f}, steps [{:.4f}]\n", act, last_loss, fmt::join(times, ", "));
   std::fflush(stdout);
-  return sorted[sorted.size() / 2];
+  // The median as Python's statistics.median takes it (the peer's), also for an even count.
+  const size_t n = sorted.size();
+  return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
 // Runs the PyTorch peer; returns its median seconds per activation (empty when torch is
