@@ -45,7 +45,7 @@ TG_HD inline void adam_element(const AdamStep& s, T& p, T g, T& m, T& v) {
   const double vi = s.beta2 * (double)v + (1 - s.beta2) * gi * gi;
   m = (T)mi;
   v = (T)vi;
-  p = (T)(pi - s.lr * (mi / s.bias_correction1) / (sqrt(vi / s.bias_correction2) + s.eps));
+  p = (T)(pi - s.lr * (mi / s.bias_correction1) / (::sqrt(vi / s.bias_correction2) + s.eps));
 }
 
 }  // namespace tg
