@@ -27,12 +27,6 @@ inline void check_float(const Tensor& x, const char* op) {
            dtype_name(x.dtype()));
 }
 
-// For the activations that have no CUDA kernels yet.
-inline void check_cpu_float(const Tensor& x, const char* op) {
-  TG_CHECK(x.device().is_cpu(), op, "device {} is not supported (CPU only)", x.device().str());
-  check_float(x, op);
-}
-
 // Contiguous operands take an `omp simd` loop (selects such as x > 0 ? x : s·x
 // vectorize instead of branching); other layouts go through cpu::map1/map2.
 template <class Body>

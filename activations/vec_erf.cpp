@@ -18,7 +18,7 @@ using act::Needs;
 // and ∂L/∂σ = Σ_vectors (v·g)·∂s/∂σ. At r = 0 the kernel drops the s′/r term
 // (it multiplies a zero vector); ∂s/∂σ is written as 0 when s′ underflows (r → ∞).
 Variable vec_erf(const Variable& x, const Variable& sigma, const VectorGrouping& grouping) {
-  act::check_vector_input(x.data(), "vec_erf");
+  act::check_float(x.data(), "vec_erf");
   TG_CHECK(sigma.numel() == 1, "vec_erf", "sigma must have one element, got shape {}", shape_str(sigma.shape()));
   const double sg = sigma.item();
   TG_CHECK(sg > 0, "vec_erf", "sigma must be > 0, got {}", sg);

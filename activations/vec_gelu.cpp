@@ -26,7 +26,7 @@ static act::GateGrad vec_gelu_gate(double r2, int64_t d) {
 }
 
 Variable vec_gelu(const Variable& x, const VectorGrouping& grouping) {
-  act::check_vector_input(x.data(), "vec_gelu");
+  act::check_float(x.data(), "vec_gelu");
   const VectorPlan plan(x.shape(), grouping, "vec_gelu");
   const Tensor xc = x.data().contiguous();
 #ifdef TG_WITH_CUDA
@@ -58,7 +58,7 @@ Variable vec_gelu(const Variable& x, const VectorGrouping& grouping) {
 // same u per vector (core/philox.h on the device), so both backends give the same masks.
 Variable probabilistic_vec_gelu(const Variable& x, const VectorGrouping& grouping, bool training, Generator* gen) {
   if (!training) return vec_gelu(x, grouping);
-  act::check_vector_input(x.data(), "probabilistic_vec_gelu");
+  act::check_float(x.data(), "probabilistic_vec_gelu");
   const VectorPlan plan(x.shape(), grouping, "probabilistic_vec_gelu");
   const Tensor xc = x.data().contiguous();
   Generator& gref = gen ? *gen : default_generator();

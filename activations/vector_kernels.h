@@ -17,12 +17,6 @@
 
 namespace tg::act {
 
-// The vector activations take float32 or float64 on the CPU or a CUDA device.
-inline void check_vector_input(const Tensor& x, const char* op) {
-  TG_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64, op, "expected a float32 or float64 tensor, got {}",
-           dtype_name(x.dtype()));
-}
-
 // Splits the vectors into one contiguous range per thread: body(v0, v1).
 template <class Body>
 void for_each_vector_range(const VectorPlan& plan, Body&& body) {
