@@ -10,13 +10,7 @@
 namespace tg::act::cuda {
 
 using tg::cuda::make_strided;
-
-// The stream of x's device, made current for the calling thread.
-static cudaStream_t stream_of(const Tensor& x, const char* name) {
-  const tg::cuda::CudaBackend& backend = tg::cuda::cuda_backend(x.device().index);
-  backend.activate(name);
-  return backend.stream();
-}
+using tg::cuda::stream_of;
 
 template <class Op>
 Tensor unary_forward(const Op& op, const Tensor& x, const char* name) {

@@ -33,18 +33,11 @@ cuda::VectorDesc describe(const Tensor& x, const VectorGrouping& grouping, const
   return q;
 }
 
-// x's device made current; its stream.
-cudaStream_t stream_for(const Tensor& x, const char* op) {
-  cuda::CudaBackend& b = cuda::cuda_backend(x.device().index);
-  b.activate(op);
-  return b.stream();
-}
-
 Tensor forward(const Tensor& x, const VectorGrouping& grouping, cuda::VectorGate gate, double sigma, const char* op) {
   const cuda::VectorDesc q = describe(x, grouping, op);
   Tensor y = empty_like(x);
-  TG_CUDA_CHECK(cuda::launch_vector_forward(stream_for(x, op), x.dtype(), q, gate, sigma, x.raw_data(), y.raw_data()),
-                op);
+  TG_CUDA_CHECK(
+      cuda::launch_vector_forward(cuda::stream_of(x, op), x.dtype(), q, gate, sigma, x.raw_data(), y.raw_data()), op);
   return y;
 }
 
@@ -52,7 +45,7 @@ Tensor forward(const Tensor& x, const VectorGrouping& grouping, cuda::VectorGate
 Tensor backward(const Tensor& x, const Tensor& g, const VectorGrouping& grouping, cuda::VectorGate gate, double sigma,
                 Tensor* dparam, const char* op) {
   const cuda::VectorDesc q = describe(x, grouping, op);
-  const cudaStream_t stream = stream_for(x, op);
+  const cudaStream_t stream = cuda::stream_of(x, op);
   Tensor dx = empty_like(x), partials;
   if (dparam != nullptr) partials = empty({cuda::vector_backward_partials(q)}, kFloat64, x.device());
   double* pp = dparam != nullptr ? static_cast<double*>(partials.raw_data()) : nullptr;
@@ -83,7 +76,7 @@ Tensor probabilistic_vec_gelu_cuda(const Tensor& x, const VectorGrouping& groupi
   const cuda::VectorDesc q = describe(x, grouping, op);
   Tensor y = empty_like(x);
   p = empty({q.count}, x.dtype(), x.device());
-  TG_CUDA_CHECK(cuda::launch_vector_prob_forward(stream_for(x, op), x.dtype(), q, seed, offset, x.raw_data(),
+  TG_CUDA_CHECK(cuda::launch_vector_prob_forward(cuda::stream_of(x, op), x.dtype(), q, seed, offset, x.raw_data(),
                                                  y.raw_data(), p.raw_data()),
                 op);
   return y;
@@ -93,7 +86,7 @@ Tensor vector_scale_cuda(const Tensor& in, const Tensor& scale, const VectorGrou
   const char* op = "probabilistic_vec_gelu_backward";
   const cuda::VectorDesc q = describe(in, grouping, op);
   Tensor out = empty_like(in);
-  TG_CUDA_CHECK(cuda::launch_vector_scale(stream_for(in, op), in.dtype(), q, in.raw_data(), scale.raw_data(),
+  TG_CUDA_CHECK(cuda::launch_vector_scale(cuda::stream_of(in, op), in.dtype(), q, in.raw_data(), scale.raw_data(),
                                           out.raw_data()),
                 op);
   return out;

@@ -44,6 +44,14 @@ CudaBackend& cuda_backend(int index) {
   return *b;
 }
 
+CudaBackend& backend_of(const Tensor& t) { return cuda_backend(t.device().index); }
+
+cudaStream_t stream_of(const Tensor& t, const char* op) {
+  const CudaBackend& b = backend_of(t);
+  b.activate(op);
+  return b.stream();
+}
+
 CudaBackend::CudaBackend(int index)
     : index_(index),
       allocator_(

@@ -57,5 +57,10 @@ class CudaBackend final : public Backend {
 
 // The backend of CUDA device `index` (which must exist).
 CudaBackend& cuda_backend(int index);
+// The backend of a CUDA tensor's device.
+CudaBackend& backend_of(const Tensor& t);
+// For a launcher: makes t's device current for the calling thread (naming op on
+// failure) and returns the device's stream.
+cudaStream_t stream_of(const Tensor& t, const char* op);
 
 }  // namespace tg::cuda

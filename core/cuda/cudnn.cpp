@@ -29,8 +29,6 @@ cudnnHandle_t cudnn_handle(CudaBackend& backend, const char* op) {
   return h;
 }
 
-CudaBackend& backend_of(const Tensor& t) { return cuda_backend(t.device().index); }
-
 cudnnDataType_t cudnn_dtype(DType dt, const char* op) {
   if (dt == DType::f32) return CUDNN_DATA_FLOAT;
   if (dt == DType::f64) return CUDNN_DATA_DOUBLE;

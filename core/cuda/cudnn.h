@@ -21,9 +21,6 @@ void cudnn_check(cudnnStatus_t st, const char* call, const char* op);
 // and kept for the life of the process (as the backends are).
 cudnnHandle_t cudnn_handle(CudaBackend& backend, const char* op);
 
-// The backend owning a CUDA tensor's device.
-CudaBackend& backend_of(const Tensor& t);
-
 // CUDNN_DATA_FLOAT or CUDNN_DATA_DOUBLE; other dtypes are an error naming op.
 cudnnDataType_t cudnn_dtype(DType dt, const char* op);
 

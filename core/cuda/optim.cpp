@@ -7,19 +7,17 @@
 namespace tg::cuda {
 
 void sgd_update(const Tensor& param, const Tensor& grad, const Tensor& buf, const SgdStep& s) {
-  CudaBackend& b = cuda_backend(param.device().index);
-  b.activate("sgd_update_");
-  TG_CUDA_CHECK(launch_sgd_update(b.stream(), param.dtype(), param.raw_data(), grad.raw_data(), buf.raw_data(),
-                                  param.numel(), s),
-                "sgd_update_");
+  const char* op = "sgd_update_";
+  TG_CUDA_CHECK(launch_sgd_update(stream_of(param, op), param.dtype(), param.raw_data(), grad.raw_data(),
+                                  buf.raw_data(), param.numel(), s),
+                op);
 }
 
 void adam_update(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v, const AdamStep& s) {
-  CudaBackend& b = cuda_backend(param.device().index);
-  b.activate("adam_update_");
-  TG_CUDA_CHECK(launch_adam_update(b.stream(), param.dtype(), param.raw_data(), grad.raw_data(), m.raw_data(),
-                                   v.raw_data(), param.numel(), s),
-                "adam_update_");
+  const char* op = "adam_update_";
+  TG_CUDA_CHECK(launch_adam_update(stream_of(param, op), param.dtype(), param.raw_data(), grad.raw_data(),
+                                   m.raw_data(), v.raw_data(), param.numel(), s),
+                op);
 }
 
 }  // namespace tg::cuda
