@@ -4,6 +4,7 @@
 #include "activations/grouping.h"
 #include "activations/hard.h"
 #include "activations/rectifiers.h"
+#include "activations/registry.h"
 #include "activations/saved.h"
 #include "activations/smooth.h"
 #include "activations/stochastic_gelu.h"

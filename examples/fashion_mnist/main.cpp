@@ -11,6 +11,7 @@
 #include <fstream>
 #include <unistd.h>
 
+#include "activations/registry.h"
 #include "core/parallel.h"
 #include "core/random.h"
 #include "data/dataloader.h"
@@ -25,7 +26,6 @@
 #include "layers/pool.h"
 #include "optim/adam.h"
 #include "optim/lr_scheduler.h"
-#include "examples/fashion_mnist/activation_factory.h"
 #include "examples/fashion_mnist/progress.h"
 
 using namespace tg;
@@ -33,12 +33,12 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 static std::shared_ptr<Module> make_model(const std::string& act) {
-  auto a = [&](bool spatial) { return make_activation(act, spatial); };
+  auto a = [&](bool spatial, int64_t channels) { return make_activation(act, spatial, channels); };
   return std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
-      std::make_shared<Conv2d>(1, 32, 3, 1, 1), std::make_shared<BatchNorm2d>(32), a(true),
+      std::make_shared<Conv2d>(1, 32, 3, 1, 1), std::make_shared<BatchNorm2d>(32), a(true, 32),
       std::make_shared<MaxPool2d>(2), std::make_shared<Conv2d>(32, 64, 3, 1, 1), std::make_shared<BatchNorm2d>(64),
-      a(true), std::make_shared<MaxPool2d>(2), std::make_shared<Flatten>(), std::make_shared<Linear>(64 * 7 * 7, 128),
-      a(false), std::make_shared<Linear>(128, 10)});
+      a(true, 64), std::make_shared<MaxPool2d>(2), std::make_shared<Flatten>(), std::make_shared<Linear>(64 * 7 * 7, 128),
+      a(false, 128), std::make_shared<Linear>(128, 10)});
 }
 
 // Checkpoint = model tensors ("model.<name>") + optimizer state ("optim.<name>") + metadata.
