@@ -39,6 +39,7 @@ class GELU : public Module {
   explicit GELU(std::string approximate = "none");
   Variable forward(const Variable& x) override { return gelu(x, approximate); }
   std::string name() const override { return "GELU"; }
+  std::string extra_repr() const override { return "approximate='" + approximate + "'"; }
   const std::string approximate;
 };
 

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include "activations/kernels.h"
 #include "activations/pointwise_rectifiers.h"
 #include "activations/unary.h"
 
@@ -19,9 +20,6 @@ Variable leaky_relu(const Variable& x, double s) {
 // has channel r % nw). On the CPU the backward is one pass over x and g that writes dx
 // and accumulates per-thread channel sums.
 static Tensor prelu_forward(const Tensor& xc, const Tensor& w, int64_t inner) {
-#ifdef TG_WITH_CUDA
-  if (xc.device().is_cuda()) return act::cuda::prelu_forward(xc, w, inner);
-#endif
   Tensor y = empty_like(xc);
   cpu::dispatch_float(xc.dtype(), "prelu", [&](auto zero) {
     using T = decltype(zero);
@@ -38,9 +36,6 @@ static Tensor prelu_forward(const Tensor& xc, const Tensor& w, int64_t inner) {
 }
 
 static Grads prelu_backward(const Tensor& g, const Tensor& xs, const Tensor& ws, int64_t inner, const Needs& needs) {
-#ifdef TG_WITH_CUDA
-  if (xs.device().is_cuda()) return act::cuda::prelu_backward(g, xs, ws, inner, needs);
-#endif
   const Tensor gc = g.contiguous();
   Tensor dx = needs[0] ? empty_like(xs) : Tensor(), dw = needs[1] ? zeros_like(ws) : Tensor();
   cpu::dispatch_float(xs.dtype(), "prelu_backward", [&](auto zero) {
@@ -72,6 +67,12 @@ static Grads prelu_backward(const Tensor& g, const Tensor& xs, const Tensor& ws,
   return Grads{dx, dw};
 }
 
+constinit DispatchStub<Tensor (*)(const Tensor&, const Tensor&, int64_t)> act::prelu_forward_stub;
+constinit DispatchStub<Grads (*)(const Tensor&, const Tensor&, const Tensor&, int64_t, const Needs&)>
+    act::prelu_backward_stub;
+TG_REGISTER_KERNEL(act::prelu_forward_stub, DeviceType::CPU, prelu_forward);
+TG_REGISTER_KERNEL(act::prelu_backward_stub, DeviceType::CPU, prelu_backward);
+
 Variable prelu(const Variable& x, const Variable& weight) {
   act::check_float(x.data(), "prelu");
   const int64_t nw = weight.numel();
@@ -84,9 +85,9 @@ Variable prelu(const Variable& x, const Variable& weight) {
            shape_str(weight.shape()), shape_str(x.shape()));
   const Tensor xc = x.data().contiguous(), w = weight.data().contiguous();
   const int64_t inner = nw == 1 ? 1 : shape_numel(Shape(x.shape().begin() + 2, x.shape().end()));
-  return record_activation("prelu", prelu_forward(xc, w, inner), {x, weight}, {xc, w},
+  return record_activation("prelu", act::prelu_forward_stub(xc.device(), "prelu", xc, w, inner), {x, weight}, {xc, w},
                            [inner](const Tensor& g, const Needs& needs, const Grads& saved) {
-                             return prelu_backward(g, saved[0], saved[1], inner, needs);
+                             return act::prelu_backward_stub(saved[0].device(), "prelu_backward", g, saved[0], saved[1], inner, needs);
                            });
 }
 

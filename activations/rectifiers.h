@@ -24,6 +24,7 @@ class LeakyReLU : public Module {
   explicit LeakyReLU(double negative_slope = 0.01) : negative_slope(negative_slope) {}
   Variable forward(const Variable& x) override { return leaky_relu(x, negative_slope); }
   std::string name() const override { return "LeakyReLU"; }
+  std::string extra_repr() const override { return fmt::format("negative_slope={}", negative_slope); }
   const double negative_slope;
 };
 
@@ -41,6 +42,7 @@ class ELU : public Module {
   explicit ELU(double alpha = 1.0) : alpha(alpha) {}
   Variable forward(const Variable& x) override { return elu(x, alpha); }
   std::string name() const override { return "ELU"; }
+  std::string extra_repr() const override { return fmt::format("alpha={}", alpha); }
   const double alpha;
 };
 
@@ -55,6 +57,7 @@ class CELU : public Module {
   explicit CELU(double alpha = 1.0);
   Variable forward(const Variable& x) override { return celu(x, alpha); }
   std::string name() const override { return "CELU"; }
+  std::string extra_repr() const override { return fmt::format("alpha={}", alpha); }
   const double alpha;
 };
 

@@ -29,6 +29,7 @@ class Softplus : public Module {
   explicit Softplus(double beta = 1.0, double threshold = 20.0);
   Variable forward(const Variable& x) override { return softplus(x, beta, threshold); }
   std::string name() const override { return "Softplus"; }
+  std::string extra_repr() const override { return fmt::format("beta={}, threshold={}", beta, threshold); }
   const double beta, threshold;
 };
 

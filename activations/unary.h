@@ -3,16 +3,14 @@
 // An elementwise activation is an op of activations/pointwise.h: a forward y = f(x)
 // and a backward dx = df(g, s), where s is the input or the output: whichever the
 // derivative can be computed from. On the CPU each direction is one strided parallel
-// pass (core/cpu/loops.h) with no temporaries; on a CUDA device, one kernel
-// (activations/cuda/unary.cu) running the same op.
+// pass (core/kernel.h) with no temporaries; on a CUDA device, one kernel
+// (activations/cuda/unary.cu) running the same op. Both are reached through the op's
+// dispatch tables, UnaryKernels<Op>.
 #include <algorithm>
 
 #include "activations/pointwise.h"
 #include "activations/saved.h"
-#include "core/cpu/loops.h"
-#ifdef TG_WITH_CUDA
-#include "activations/cuda/unary.h"
-#endif
+#include "core/kernel.h"
 
 namespace tg::act {
 
@@ -75,23 +73,34 @@ Tensor map_binary(const Tensor& a, const Tensor& b, const char* op, F f) {
   return out;
 }
 
+// The dispatch tables of an elementwise op: forward y = op.f(x) (y contiguous, x any
+// layout) and backward dx = op.df(g, s) (g and s any layout, same shape and dtype).
+// The CPU kernels below are in place for every Op; the CUDA backend registers its
+// kernels for the ops of TG_POINTWISE_OPS (activations/cuda/unary.cpp).
+template <class Op>
+struct UnaryKernels {
+  static Tensor cpu_forward(const Op& op, const Tensor& x, const char* name) {
+    return map_unary(x, name, [op](auto v) { return op.f(v); });
+  }
+  static Tensor cpu_backward(const Op& op, const Tensor& g, const Tensor& s, const char* name) {
+    return map_binary(g, s, name, [op](auto gv, auto sv) { return op.df(gv, sv); });
+  }
+  static inline constinit DispatchStub<Tensor (*)(const Op&, const Tensor&, const char*)> forward{&cpu_forward};
+  static inline constinit DispatchStub<Tensor (*)(const Op&, const Tensor&, const Tensor&, const char*)> backward{
+      &cpu_backward};
+};
+
 // y = op.f(x) on x's device.
 template <class Op>
 Tensor unary_forward(const Op& op, const Tensor& x, const char* name) {
-#ifdef TG_WITH_CUDA
-  if (x.device().is_cuda()) return cuda::unary_forward(op, x, name);
-#endif
-  return map_unary(x, name, [op](auto v) { return op.f(v); });
+  return UnaryKernels<Op>::forward(x.device(), name, op, x, name);
 }
 
 // dx = op.df(g, s) on s's device.
 template <class Op>
 Tensor unary_backward(const Op& op, const Tensor& g, const Tensor& s, const char* name) {
   TG_CHECK(g.dtype() == s.dtype(), name, "dtype mismatch: {} vs {}", dtype_name(g.dtype()), dtype_name(s.dtype()));
-#ifdef TG_WITH_CUDA
-  if (s.device().is_cuda()) return cuda::unary_backward(op, g, s, name);
-#endif
-  return map_binary(g, s, name, [op](auto gv, auto sv) { return op.df(gv, sv); });
+  return UnaryKernels<Op>::backward(s.device(), name, op, g, s, name);
 }
 
 // y = op.f(x); backward dx = op.df(g, s) with s = x or y according to `from`.

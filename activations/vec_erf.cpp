@@ -2,10 +2,8 @@
 
 #include "activations/special.h"
 #include "activations/unary.h"
+#include "activations/kernels.h"
 #include "activations/vector_kernels.h"
-#ifdef TG_WITH_CUDA
-#include "activations/cuda/vector.h"
-#endif
 
 namespace tg {
 
@@ -17,6 +15,42 @@ using act::Needs;
 //   ∂s/∂σ   = (2/√π)e^(−r²/2σ²)·(−r/(√2σ²)) = −s′(r)·r/σ
 // and ∂L/∂σ = Σ_vectors (v·g)·∂s/∂σ. At r = 0 the kernel drops the s′/r term
 // (it multiplies a zero vector); ∂s/∂σ is written as 0 when s′ underflows (r → ∞).
+// The CPU kernels (activations/kernels.h); x and g contiguous.
+static Tensor vec_erf_cpu(const Tensor& xc, const VectorGrouping& grouping, double sg) {
+  const VectorPlan plan(xc.shape(), grouping, "vec_erf");
+  Tensor y = empty_like(xc);
+  const double inv = 1 / (M_SQRT2 * sg);
+  cpu::dispatch_float(xc.dtype(), "vec_erf", [&](auto zero) {
+    using T = decltype(zero);
+    act::vector_forward(plan, xc.data<T>(), y.data<T>(),
+                        [inv](int64_t, double r2, int64_t) { return special::erf(std::sqrt(r2) * inv); });
+  });
+  return y;
+}
+
+static Tensor vec_erf_backward_cpu(const Tensor& xs, const Tensor& gc, const VectorGrouping& grouping, double sg,
+                                   Tensor& dsigma_out) {
+  const VectorPlan plan(xs.shape(), grouping, "vec_erf_backward");
+  Tensor dx = empty_like(xs);
+  const double inv = 1 / (M_SQRT2 * sg), k = std::sqrt(2 / M_PI) / sg;
+  double dsigma = 0;
+  cpu::dispatch_float(xs.dtype(), "vec_erf_backward", [&](auto zero) {
+    using T = decltype(zero);
+    dsigma = act::vector_backward(plan, xs.data<T>(), gc.data<T>(), dx.data<T>(), [&](double r2, int64_t) {
+      const double r = std::sqrt(r2), ds = k * std::exp(-r2 * inv * inv);
+      return act::GateGrad{special::erf(r * inv), r > 0 ? ds / r : 0.0, ds > 0 ? -ds * r / sg : 0.0};
+    });
+  });
+  dsigma_out = full({1}, dsigma, kFloat64);
+  return dx;
+}
+
+constinit DispatchStub<Tensor (*)(const Tensor&, const VectorGrouping&, double)> act::vec_erf_forward_stub;
+constinit DispatchStub<Tensor (*)(const Tensor&, const Tensor&, const VectorGrouping&, double, Tensor&)>
+    act::vec_erf_backward_stub;
+TG_REGISTER_KERNEL(act::vec_erf_forward_stub, DeviceType::CPU, vec_erf_cpu);
+TG_REGISTER_KERNEL(act::vec_erf_backward_stub, DeviceType::CPU, vec_erf_backward_cpu);
+
 Variable vec_erf(const Variable& x, const Variable& sigma, const VectorGrouping& grouping) {
   act::check_float(x.data(), "vec_erf");
   TG_CHECK(sigma.numel() == 1, "vec_erf", "sigma must have one element, got shape {}", shape_str(sigma.shape()));
@@ -26,39 +60,14 @@ Variable vec_erf(const Variable& x, const Variable& sigma, const VectorGrouping&
   const Tensor xc = x.data().contiguous();
   const Shape sshape = sigma.shape();
   const DType sdtype = sigma.dtype();
-#ifdef TG_WITH_CUDA
-  if (xc.device().is_cuda()) {
-    const Device sdevice = sigma.device();
-    return record_activation(
-        "vec_erf", act::vec_erf_cuda(xc, grouping, sg), {x, sigma}, {xc},
-        [grouping, sg, sshape, sdtype, sdevice](const Tensor& g, const Needs& needs, const Grads& saved) {
-          Tensor dsigma;
-          Tensor dx = act::vec_erf_backward_cuda(saved[0], g.contiguous(), grouping, sg, dsigma);
-          return Grads{needs[0] ? dx : Tensor(), needs[1] ? dsigma.to(sdtype).to(sdevice).reshape(sshape) : Tensor()};
-        });
-  }
-#endif
-  Tensor y = empty_like(xc);
-  const double inv = 1 / (M_SQRT2 * sg);
-  cpu::dispatch_float(xc.dtype(), "vec_erf", [&](auto zero) {
-    using T = decltype(zero);
-    act::vector_forward(plan, xc.data<T>(), y.data<T>(),
-                        [inv](int64_t, double r2, int64_t) { return special::erf(std::sqrt(r2) * inv); });
-  });
+  const Device sdevice = sigma.device();
   return record_activation(
-      "vec_erf", y, {x, sigma}, {xc}, [plan, sg, inv, sshape, sdtype](const Tensor& g, const Needs& needs, const Grads& saved) {
-        const Tensor gc = g.contiguous(), &xs = saved[0];
-        Tensor dx = empty_like(xs);
-        const double k = std::sqrt(2 / M_PI) / sg;
-        double dsigma = 0;
-        cpu::dispatch_float(xs.dtype(), "vec_erf_backward", [&](auto zero) {
-          using T = decltype(zero);
-          dsigma = act::vector_backward(plan, xs.data<T>(), gc.data<T>(), dx.data<T>(), [&](double r2, int64_t) {
-            const double r = std::sqrt(r2), ds = k * std::exp(-r2 * inv * inv);
-            return act::GateGrad{special::erf(r * inv), r > 0 ? ds / r : 0.0, ds > 0 ? -ds * r / sg : 0.0};
-          });
-        });
-        return Grads{needs[0] ? dx : Tensor(), needs[1] ? full(sshape, dsigma, sdtype) : Tensor()};
+      "vec_erf", act::vec_erf_forward_stub(xc.device(), "vec_erf", xc, grouping, sg), {x, sigma}, {xc},
+      [grouping, sg, sshape, sdtype, sdevice](const Tensor& g, const Needs& needs, const Grads& saved) {
+        Tensor dsigma;
+        Tensor dx = act::vec_erf_backward_stub(saved[0].device(), "vec_erf_backward", saved[0], g.contiguous(),
+                                               grouping, sg, dsigma);
+        return Grads{needs[0] ? dx : Tensor(), needs[1] ? dsigma.to(sdtype).to(sdevice).reshape(sshape) : Tensor()};
       });
 }
 

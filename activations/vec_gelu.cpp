@@ -2,10 +2,8 @@
 
 #include "activations/chi_gate.h"
 #include "activations/unary.h"
+#include "activations/kernels.h"
 #include "activations/vector_kernels.h"
-#ifdef TG_WITH_CUDA
-#include "activations/cuda/vector.h"
-#endif
 
 namespace tg {
 
@@ -25,32 +23,76 @@ static act::GateGrad vec_gelu_gate(double r2, int64_t d) {
   return {p, dp, 0.0};
 }
 
-Variable vec_gelu(const Variable& x, const VectorGrouping& grouping) {
-  act::check_float(x.data(), "vec_gelu");
-  const VectorPlan plan(x.shape(), grouping, "vec_gelu");
-  const Tensor xc = x.data().contiguous();
-#ifdef TG_WITH_CUDA
-  if (xc.device().is_cuda())
-    return record_activation("vec_gelu", act::vec_gelu_cuda(xc, grouping), {x}, {xc},
-                             [grouping](const Tensor& g, const Needs&, const Grads& saved) {
-                               return Grads{act::vec_gelu_backward_cuda(saved[0], g.contiguous(), grouping)};
-                             });
-#endif
+// The CPU kernels (activations/kernels.h); x and g contiguous.
+static Tensor vec_gelu_cpu(const Tensor& xc, const VectorGrouping& grouping) {
+  const VectorPlan plan(xc.shape(), grouping, "vec_gelu");
   Tensor y = empty_like(xc);
   cpu::dispatch_float(xc.dtype(), "vec_gelu", [&](auto zero) {
     using T = decltype(zero);
     act::vector_forward(plan, xc.data<T>(), y.data<T>(),
                         [](int64_t, double r2, int64_t d) { return vec_gelu_gate(r2, d).s; });
   });
-  return record_activation("vec_gelu", y, {x}, {xc}, [plan](const Tensor& g, const Needs&, const Grads& saved) {
-    const Tensor gc = g.contiguous(), &xs = saved[0];
-    Tensor dx = empty_like(xs);
-    cpu::dispatch_float(xs.dtype(), "vec_gelu_backward", [&](auto zero) {
-      using T = decltype(zero);
-      act::vector_backward(plan, xs.data<T>(), gc.data<T>(), dx.data<T>(), vec_gelu_gate);
-    });
-    return Grads{dx};
+  return y;
+}
+
+static Tensor vec_gelu_backward_cpu(const Tensor& xs, const Tensor& gc, const VectorGrouping& grouping) {
+  const VectorPlan plan(xs.shape(), grouping, "vec_gelu_backward");
+  Tensor dx = empty_like(xs);
+  cpu::dispatch_float(xs.dtype(), "vec_gelu_backward", [&](auto zero) {
+    using T = decltype(zero);
+    act::vector_backward(plan, xs.data<T>(), gc.data<T>(), dx.data<T>(), vec_gelu_gate);
   });
+  return dx;
+}
+
+static Tensor probabilistic_vec_gelu_cpu(const Tensor& xc, const VectorGrouping& grouping, uint64_t seed,
+                                         uint64_t offset, Tensor& p) {
+  const VectorPlan plan(xc.shape(), grouping, "probabilistic_vec_gelu");
+  Tensor y = empty_like(xc);
+  p = empty({plan.count()}, xc.dtype());
+  cpu::dispatch_float(xc.dtype(), "probabilistic_vec_gelu", [&](auto zero) {
+    using T = decltype(zero);
+    T* pp = p.data<T>();
+    act::vector_forward(plan, xc.data<T>(), y.data<T>(), [&](int64_t v, double r2, int64_t d) {
+      const double pv = vec_gelu_gate(r2, d).s;
+      pp[v] = (T)pv;
+      uint32_t w[4];
+      philox(seed, offset + (uint64_t)v, w);
+      return uniform_from_bits(w[0]) <= pv ? 1.0 : 0.0;
+    });
+  });
+  return y;
+}
+
+static Tensor vector_scale_cpu(const Tensor& gc, const Tensor& ps, const VectorGrouping& grouping) {
+  const VectorPlan plan(gc.shape(), grouping, "probabilistic_vec_gelu_backward");
+  Tensor dx = empty_like(gc);
+  cpu::dispatch_float(ps.dtype(), "probabilistic_vec_gelu_backward", [&](auto zero) {
+    using T = decltype(zero);
+    act::vector_scale(plan, gc.data<T>(), ps.data<T>(), dx.data<T>());
+  });
+  return dx;
+}
+
+constinit DispatchStub<Tensor (*)(const Tensor&, const VectorGrouping&)> act::vec_gelu_forward_stub;
+constinit DispatchStub<Tensor (*)(const Tensor&, const Tensor&, const VectorGrouping&)> act::vec_gelu_backward_stub;
+constinit DispatchStub<Tensor (*)(const Tensor&, const VectorGrouping&, uint64_t, uint64_t, Tensor&)>
+    act::probabilistic_vec_gelu_stub;
+constinit DispatchStub<Tensor (*)(const Tensor&, const Tensor&, const VectorGrouping&)> act::vector_scale_stub;
+TG_REGISTER_KERNEL(act::vec_gelu_forward_stub, DeviceType::CPU, vec_gelu_cpu);
+TG_REGISTER_KERNEL(act::vec_gelu_backward_stub, DeviceType::CPU, vec_gelu_backward_cpu);
+TG_REGISTER_KERNEL(act::probabilistic_vec_gelu_stub, DeviceType::CPU, probabilistic_vec_gelu_cpu);
+TG_REGISTER_KERNEL(act::vector_scale_stub, DeviceType::CPU, vector_scale_cpu);
+
+Variable vec_gelu(const Variable& x, const VectorGrouping& grouping) {
+  act::check_float(x.data(), "vec_gelu");
+  const VectorPlan plan(x.shape(), grouping, "vec_gelu");
+  const Tensor xc = x.data().contiguous();
+  return record_activation("vec_gelu", act::vec_gelu_forward_stub(xc.device(), "vec_gelu", xc, grouping), {x}, {xc},
+                           [grouping](const Tensor& g, const Needs&, const Grads& saved) {
+                             return Grads{act::vec_gelu_backward_stub(saved[0].device(), "vec_gelu_backward",
+                                                                      saved[0], g.contiguous(), grouping)};
+                           });
 }
 
 // Forward: p = P(d/2, r²/2), m = [u ≤ p] with u ~ U(0, 1] from Philox, y = m·v.
@@ -63,37 +105,13 @@ Variable probabilistic_vec_gelu(const Variable& x, const VectorGrouping& groupin
   const Tensor xc = x.data().contiguous();
   Generator& gref = gen ? *gen : default_generator();
   const uint64_t seed = gref.seed(), offset = gref.advance((uint64_t)plan.count());
-#ifdef TG_WITH_CUDA
-  if (xc.device().is_cuda()) {
-    Tensor p;
-    Tensor y = act::probabilistic_vec_gelu_cuda(xc, grouping, seed, offset, p);
-    return record_activation("probabilistic_vec_gelu", y, {x}, {p},
-                             [grouping](const Tensor& g, const Needs&, const Grads& saved) {
-                               return Grads{act::vector_scale_cuda(g.contiguous(), saved[0], grouping)};
-                             });
-  }
-#endif
-  Tensor y = empty_like(xc), p = empty({plan.count()}, xc.dtype());
-  cpu::dispatch_float(xc.dtype(), "probabilistic_vec_gelu", [&](auto zero) {
-    using T = decltype(zero);
-    T* pp = p.data<T>();
-    act::vector_forward(plan, xc.data<T>(), y.data<T>(), [&](int64_t v, double r2, int64_t d) {
-      const double pv = vec_gelu_gate(r2, d).s;
-      pp[v] = (T)pv;
-      uint32_t w[4];
-      philox(seed, offset + (uint64_t)v, w);
-      return uniform_from_bits(w[0]) <= pv ? 1.0 : 0.0;
-    });
-  });
+  Tensor p;
+  Tensor y = act::probabilistic_vec_gelu_stub(xc.device(), "probabilistic_vec_gelu", xc, grouping, seed, offset, p);
   return record_activation("probabilistic_vec_gelu", y, {x}, {p},
-                           [plan](const Tensor& g, const Needs&, const Grads& saved) {
-                             const Tensor gc = g.contiguous(), &ps = saved[0];
-                             Tensor dx = empty_like(gc);
-                             cpu::dispatch_float(ps.dtype(), "probabilistic_vec_gelu_backward", [&](auto zero) {
-                               using T = decltype(zero);
-                               act::vector_scale(plan, gc.data<T>(), ps.data<T>(), dx.data<T>());
-                             });
-                             return Grads{dx};
+                           [grouping](const Tensor& g, const Needs&, const Grads& saved) {
+                             const Tensor gc = g.contiguous();
+                             return Grads{act::vector_scale_stub(gc.device(), "probabilistic_vec_gelu_backward", gc,
+                                                                 saved[0], grouping)};
                            });
 }
 

@@ -4,25 +4,34 @@
 
 #include <initializer_list>
 
-#include "core/cpu/cnn_kernels.h"
-#ifdef TG_WITH_CUDA
-#include "core/cuda/cnn.h"
-#endif
-
-// Calls the device's kernel: cpu::fn(args) or, for CUDA tensors, cuda::fn(args)
-// (core/cuda/cnn.h). check_operands has already rejected devices without kernels.
-#ifdef TG_WITH_CUDA
-#define TG_CNN_KERNEL(device, fn, ...) ((device).is_cuda() ? cuda::fn(__VA_ARGS__) : cpu::fn(__VA_ARGS__))
-#else
-#define TG_CNN_KERNEL(device, fn, ...) cpu::fn(__VA_ARGS__)
-#endif
+#include "core/cnn_kernels.h"
 
 namespace tg {
+
+constinit DispatchStub<void (*)(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const ConvGeometry&)>
+    conv2d_forward_stub;
+constinit DispatchStub<void (*)(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                const Tensor&, const ConvGeometry&)>
+    conv2d_backward_stub;
+constinit DispatchStub<void (*)(const Tensor&, const Tensor&, const Tensor&, const PoolGeometry&)>
+    max_pool2d_forward_stub;
+constinit DispatchStub<void (*)(const Tensor&, const Tensor&, const Tensor&)> max_pool2d_backward_stub;
+constinit DispatchStub<void (*)(const Tensor&, const Tensor&, const PoolGeometry&, bool)> avg_pool2d_forward_stub;
+constinit DispatchStub<void (*)(const Tensor&, const Tensor&, const PoolGeometry&, bool)> avg_pool2d_backward_stub;
+constinit DispatchStub<void (*)(const Tensor&, const Tensor&)> adaptive_avg_pool2d_forward_stub;
+constinit DispatchStub<void (*)(const Tensor&, const Tensor&)> adaptive_avg_pool2d_backward_stub;
+constinit DispatchStub<void (*)(const Tensor&, const Tensor&, const Tensor&)> batch_norm_stats_stub;
+constinit DispatchStub<void (*)(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                                const Tensor&)>
+    batch_norm_apply_stub;
+constinit DispatchStub<void (*)(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, bool,
+                                const Tensor&, const Tensor&, const Tensor&)>
+    batch_norm_backward_stub;
+
 namespace {
 
 // Checks that x is a float tensor and that every defined operand shares its dtype and
-// device, then that the device has kernels for these ops (the CPU, and CUDA devices
-// when the CUDA backend is built).
+// device (the stubs then check that the device exists and has the kernel).
 void check_operands(const char* op, const Tensor& x, std::initializer_list<const Tensor*> others) {
   TG_CHECK(x.defined(), op, "input is undefined");
   TG_CHECK(is_floating(x.dtype()), op, "expected a float32 or float64 input, got {}", dtype_name(x.dtype()));
@@ -33,12 +42,6 @@ void check_operands(const char* op, const Tensor& x, std::initializer_list<const
     TG_CHECK(t->device() == x.device(), op, "operand of shape {} is on {} but the input is on {}",
              shape_str(t->shape()), t->device().str(), x.device().str());
   }
-#ifdef TG_WITH_CUDA
-  TG_CHECK(x.device().is_cpu() || x.device().is_cuda(), op, "no kernel for device {}", x.device().str());
-#else
-  TG_CHECK(x.device().is_cpu(), op, "no kernel for device {}: tapegrad was built without the CUDA backend",
-           x.device().str());
-#endif
 }
 
 Tensor contiguous_or_empty(const Tensor& t) { return t.defined() ? t.contiguous() : t; }
@@ -118,7 +121,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Int2 st
   check_bias("conv2d", bias, g.O);
   Tensor y = empty({g.N, g.O, g.OH, g.OW}, x.dtype(), x.device());
   if (y.numel() == 0) return y;
-  TG_CNN_KERNEL(x.device(), conv2d_forward, x.contiguous(), weight.contiguous(), contiguous_or_empty(bias), y, g);
+  conv2d_forward_stub(x.device(), "conv2d", x.contiguous(), weight.contiguous(), contiguous_or_empty(bias), y, g);
   return y;
 }
 
@@ -137,7 +140,7 @@ Conv2dGrads conv2d_backward(const Tensor& grad_y, const Tensor& x, const Tensor&
       if (t->defined()) t->zero_();
     return r;
   }
-  TG_CNN_KERNEL(x.device(), conv2d_backward, grad_y.contiguous(), x.contiguous(), weight.contiguous(), r.grad_x,
+  conv2d_backward_stub(x.device(), "conv2d_backward", grad_y.contiguous(), x.contiguous(), weight.contiguous(), r.grad_x,
                 r.grad_weight, r.grad_bias, g);
   return r;
 }
@@ -147,7 +150,7 @@ MaxPool2dResult max_pool2d(const Tensor& x, Int2 kernel, Int2 stride, Int2 paddi
   const PoolGeometry g = pool_geometry("max_pool2d", x.shape(), kernel, stride, padding);
   MaxPool2dResult r{empty({g.N, g.C, g.OH, g.OW}, x.dtype(), x.device()),
                     empty({g.N, g.C, g.OH, g.OW}, kInt64, x.device())};
-  TG_CNN_KERNEL(x.device(), max_pool2d_forward, x.contiguous(), r.y, r.indices, g);
+  max_pool2d_forward_stub(x.device(), "max_pool2d", x.contiguous(), r.y, r.indices, g);
   return r;
 }
 
@@ -161,7 +164,7 @@ Tensor max_pool2d_backward(const Tensor& grad_y, const Tensor& indices, const Sh
            "max_pool2d_backward", "grad_output {} and int64 indices {} do not fit the input shape {}",
            shape_str(grad_y.shape()), shape_str(indices.shape()), shape_str(x_shape));
   Tensor gx = zeros(x_shape, grad_y.dtype(), grad_y.device());
-  TG_CNN_KERNEL(gx.device(), max_pool2d_backward, grad_y.contiguous(), indices.contiguous(), gx);
+  max_pool2d_backward_stub(gx.device(), "max_pool2d_backward", grad_y.contiguous(), indices.contiguous(), gx);
   return gx;
 }
 
@@ -169,7 +172,7 @@ Tensor avg_pool2d(const Tensor& x, Int2 kernel, Int2 stride, Int2 padding, bool 
   check_operands("avg_pool2d", x, {});
   const PoolGeometry g = pool_geometry("avg_pool2d", x.shape(), kernel, stride, padding);
   Tensor y = empty({g.N, g.C, g.OH, g.OW}, x.dtype(), x.device());
-  TG_CNN_KERNEL(x.device(), avg_pool2d_forward, x.contiguous(), y, g, count_include_pad);
+  avg_pool2d_forward_stub(x.device(), "avg_pool2d", x.contiguous(), y, g, count_include_pad);
   return y;
 }
 
@@ -179,7 +182,7 @@ Tensor avg_pool2d_backward(const Tensor& grad_y, const Shape& x_shape, Int2 kern
   const PoolGeometry g = pool_geometry("avg_pool2d_backward", x_shape, kernel, stride, padding);
   check_grad("avg_pool2d_backward", grad_y, {g.N, g.C, g.OH, g.OW});
   Tensor gx = empty(x_shape, grad_y.dtype(), grad_y.device());
-  TG_CNN_KERNEL(gx.device(), avg_pool2d_backward, grad_y.contiguous(), gx, g, count_include_pad);
+  avg_pool2d_backward_stub(gx.device(), "avg_pool2d_backward", grad_y.contiguous(), gx, g, count_include_pad);
   return gx;
 }
 
@@ -191,7 +194,7 @@ Tensor adaptive_avg_pool2d(const Tensor& x, Int2 output_size) {
   TG_CHECK(x.size(2) > 0 && x.size(3) > 0, "adaptive_avg_pool2d", "input of shape {} has an empty plane",
            shape_str(x.shape()));
   Tensor y = empty({x.size(0), x.size(1), output_size.h, output_size.w}, x.dtype(), x.device());
-  TG_CNN_KERNEL(x.device(), adaptive_avg_pool2d_forward, x.contiguous(), y);
+  adaptive_avg_pool2d_forward_stub(x.device(), "adaptive_avg_pool2d", x.contiguous(), y);
   return y;
 }
 
@@ -201,7 +204,7 @@ Tensor adaptive_avg_pool2d_backward(const Tensor& grad_y, const Shape& x_shape) 
            "adaptive_avg_pool2d_backward", "grad_output {} does not fit the input shape {}",
            shape_str(grad_y.shape()), shape_str(x_shape));
   Tensor gx = empty(x_shape, grad_y.dtype(), grad_y.device());
-  TG_CNN_KERNEL(gx.device(), adaptive_avg_pool2d_backward, grad_y.contiguous(), gx);
+  adaptive_avg_pool2d_backward_stub(gx.device(), "adaptive_avg_pool2d_backward", grad_y.contiguous(), gx);
   return gx;
 }
 
@@ -211,7 +214,7 @@ BatchNormStats batch_norm_stats(const Tensor& x) {
            shape_str(x.shape()));
   TG_CHECK(x.numel() > 0, "batch_norm", "input of shape {} is empty", shape_str(x.shape()));
   BatchNormStats s{empty({x.size(1)}, x.dtype(), x.device()), empty({x.size(1)}, x.dtype(), x.device())};
-  TG_CNN_KERNEL(x.device(), batch_norm_stats, x.contiguous(), s.mean, s.var);
+  batch_norm_stats_stub(x.device(), "batch_norm", x.contiguous(), s.mean, s.var);
   return s;
 }
 
@@ -227,7 +230,7 @@ Tensor batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& invst
   check_channel_vector("batch_norm", "weight", weight, C, x.shape());
   check_channel_vector("batch_norm", "bias", bias, C, x.shape());
   Tensor y = empty(x.shape(), x.dtype(), x.device());
-  TG_CNN_KERNEL(x.device(), batch_norm_apply, x.contiguous(), mean.contiguous(), invstd.contiguous(),
+  batch_norm_apply_stub(x.device(), "batch_norm", x.contiguous(), mean.contiguous(), invstd.contiguous(),
                 contiguous_or_empty(weight), contiguous_or_empty(bias), y);
   return y;
 }
@@ -248,7 +251,7 @@ BatchNormGrads batch_norm_backward(const Tensor& grad_y, const Tensor& x, const 
   if (need_x) r.grad_x = empty(x.shape(), x.dtype(), x.device());
   if (need_weight) r.grad_weight = empty({C}, x.dtype(), x.device());
   if (need_bias) r.grad_bias = empty({C}, x.dtype(), x.device());
-  TG_CNN_KERNEL(x.device(), batch_norm_backward, grad_y.contiguous(), x.contiguous(), mean.contiguous(),
+  batch_norm_backward_stub(x.device(), "batch_norm_backward", grad_y.contiguous(), x.contiguous(), mean.contiguous(),
                 invstd.contiguous(), contiguous_or_empty(weight), batch_stats, r.grad_x, r.grad_weight, r.grad_bias);
   return r;
 }

@@ -3,8 +3,7 @@
 // max/average/adaptive-average pooling and batch normalization, each forward and
 // backward. They check shapes, dtypes and devices (tg::Error names the op and the
 // offending shapes), allocate the results and dispatch to the device's kernels
-// (core/cpu/cnn_kernels.h; core/cuda/cnn.h, cuDNN and our own, when the CUDA backend
-// is built). No gradients here: layers/ wraps them in Variables.
+// (core/cnn_kernels.h). No gradients here: layers/ wraps them in Variables.
 //
 // Layout is NCHW as torch. Inputs may be any strided view (they are made contiguous);
 // results are contiguous. Only float32 and float64 are accepted, and all operands

@@ -1,6 +1,5 @@
-// The parts of core/cuda_api.h that exist in every build. With the CUDA backend
-// compiled in, the device functions live in core/cuda/cuda_backend.cpp; without it
-// they fail the way asking for Device::cuda() does, with the same message.
+// core/cuda_api.h: the controls dispatch like every kernel, so in a build without the
+// CUDA backend (or without a GPU) they fail the way asking for Device::cuda() does.
 #include "core/cuda_api.h"
 
 #include <atomic>
@@ -16,13 +15,10 @@ std::atomic<bool> g_allow_tf32{false};
 void set_allow_tf32(bool allow) { g_allow_tf32.store(allow); }
 bool allow_tf32() { return g_allow_tf32.load(); }
 
-#ifndef TG_WITH_CUDA
 CudaMemoryStats cuda_memory_stats(int device) {
-  backend_for(Device::cuda(device), "cuda_memory_stats");
-  return {};
+  return memory_stats_stub(Device::cuda(device), "cuda_memory_stats", Device::cuda(device));
 }
-void cuda_empty_cache(int device) { backend_for(Device::cuda(device), "cuda_empty_cache"); }
-void cuda_synchronize(int device) { backend_for(Device::cuda(device), "cuda_synchronize"); }
-#endif
+void cuda_empty_cache(int device) { empty_cache_stub(Device::cuda(device), "cuda_empty_cache", Device::cuda(device)); }
+void cuda_synchronize(int device) { synchronize_stub(Device::cuda(device), "cuda_synchronize", Device::cuda(device)); }
 
 }  // namespace tg

@@ -40,14 +40,14 @@ static Tensor binary(BinaryOp bop, const Tensor& a, const Tensor& b, const char*
   check_pair(a, b, op);
   Shape s = broadcast_shapes(a.shape(), b.shape(), op);
   Tensor out = empty(s, a.dtype(), a.device());
-  backend_for(a.device(), op).binary(bop, a.expand(s), b.expand(s), out);
+  binary_stub(a.device(), op, bop, a.expand(s), b.expand(s), out);
   return out;
 }
 
 static Tensor unary(UnaryOp uop, const Tensor& x, const char* op, double p0 = 0, double p1 = 0) {
   check_float(x, op);
   Tensor out = empty(x.shape(), x.dtype(), x.device());
-  backend_for(x.device(), op).unary(uop, x, out, p0, p1);
+  unary_stub(x.device(), op, uop, x, out, p0, p1);
   return out;
 }
 
@@ -58,12 +58,21 @@ Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Div, a, b
 Tensor pow(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Pow, a, b, "pow"); }
 Tensor maximum(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Max, a, b, "maximum"); }
 Tensor minimum(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Min, a, b, "minimum"); }
-Tensor eq(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Eq, a, b, "eq"); }
-Tensor ne(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Ne, a, b, "ne"); }
-Tensor lt(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Lt, a, b, "lt"); }
-Tensor le(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Le, a, b, "le"); }
-Tensor gt(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Gt, a, b, "gt"); }
-Tensor ge(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Ge, a, b, "ge"); }
+
+// Two int64 operands are compared through float64 (exact for |v| <= 2^53: class
+// labels, indices, counts), so every backend's float kernels serve them.
+static Tensor compare(BinaryOp bop, const Tensor& a, const Tensor& b, const char* op) {
+  if (a.defined() && b.defined() && a.dtype() == kInt64 && b.dtype() == kInt64)
+    return binary(bop, a.to(kFloat64), b.to(kFloat64), op).to(kInt64);
+  return binary(bop, a, b, op);
+}
+
+Tensor eq(const Tensor& a, const Tensor& b) { return compare(BinaryOp::Eq, a, b, "eq"); }
+Tensor ne(const Tensor& a, const Tensor& b) { return compare(BinaryOp::Ne, a, b, "ne"); }
+Tensor lt(const Tensor& a, const Tensor& b) { return compare(BinaryOp::Lt, a, b, "lt"); }
+Tensor le(const Tensor& a, const Tensor& b) { return compare(BinaryOp::Le, a, b, "le"); }
+Tensor gt(const Tensor& a, const Tensor& b) { return compare(BinaryOp::Gt, a, b, "gt"); }
+Tensor ge(const Tensor& a, const Tensor& b) { return compare(BinaryOp::Ge, a, b, "ge"); }
 
 Tensor add(const Tensor& a, double b) { return unary(UnaryOp::AddScalar, a, "add", b); }
 Tensor sub(const Tensor& a, double b) { return unary(UnaryOp::AddScalar, a, "sub", -b); }
@@ -93,7 +102,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   TG_CHECK(cond.device() == a.device(), "where", "device mismatch: {} and {}", cond.device().str(), a.device().str());
   Shape s = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
   Tensor out = empty(s, a.dtype(), a.device());
-  backend_for(a.device(), "where").where(cond.expand(s), a.expand(s), b.expand(s), out);
+  where_stub(a.device(), "where", cond.expand(s), a.expand(s), b.expand(s), out);
   return out;
 }
 
@@ -125,10 +134,12 @@ static Shape dropped_shape(const Shape& s, const std::vector<int64_t>& dims) {
 }
 
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  // int64 sums accumulate in float64: exact while the sum stays within ±2^53.
+  if (x.defined() && x.dtype() == kInt64) return sum(x.to(kFloat64), dims, keepdim).to(kInt64);
   check_float(x, "sum");
   auto d = norm_dims(dims, x.dim(), "sum");
   Tensor out = empty(kept_shape(x.shape(), d), x.dtype(), x.device());
-  backend_for(x.device(), "sum").reduce(ReduceOp::Sum, x, d, out, Tensor());
+  reduce_stub(x.device(), "sum", ReduceOp::Sum, x, d, out, Tensor());
   return keepdim ? out : out.view(dropped_shape(x.shape(), d));
 }
 
@@ -169,7 +180,7 @@ static Tensor extremum(ReduceOp rop, const Tensor& x, int64_t dim, bool keepdim,
   Shape ks = kept_shape(x.shape(), d);
   Tensor out = empty(ks, x.dtype(), x.device());
   Tensor idx = empty(ks, kInt64, x.device());
-  backend_for(x.device(), op).reduce(rop, x, d, out, idx);
+  reduce_stub(x.device(), op, rop, x, d, out, idx);
   if (!keepdim) {
     out = out.view(dropped_shape(x.shape(), d));
     idx = idx.view(dropped_shape(x.shape(), d));
@@ -191,7 +202,7 @@ Tensor max(const Tensor& x) {
   TG_CHECK(x.numel() > 0, "max", "max of an empty tensor");
   auto d = norm_dims({}, x.dim(), "max");
   Tensor out = empty(kept_shape(x.shape(), d), x.dtype(), x.device());
-  backend_for(x.device(), "max").reduce(ReduceOp::Max, x, d, out, Tensor());
+  reduce_stub(x.device(), "max", ReduceOp::Max, x, d, out, Tensor());
   return out.view({});
 }
 
@@ -248,7 +259,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   };
   Tensor A3 = as3(A, ea, M, K), B3 = as3(B, eb, K, N);
   Tensor out = empty({nb, M, N}, a.dtype(), a.device());
-  backend_for(a.device(), "matmul").matmul(A3, B3, out);
+  matmul_stub(a.device(), "matmul", A3, B3, out);
   Shape os = batch;
   if (a.dim() > 1) os.push_back(M);
   if (b.dim() > 1) os.push_back(N);
@@ -312,7 +323,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   dim = wrap_dim(dim, x.dim(), "gather");
   check_index(x, dim, index, "gather");
   Tensor out = empty(index.shape(), x.dtype(), x.device());
-  backend_for(x.device(), "gather").gather(x, dim, index, out);
+  gather_stub(x.device(), "gather", x, dim, index, out);
   return out;
 }
 
@@ -323,7 +334,7 @@ Tensor scatter_add(const Shape& shape, int64_t dim, const Tensor& index, const T
   check_index(out, dim, index, "scatter_add");
   TG_CHECK(src.shape() == index.shape(), "scatter_add", "src shape {} differs from index shape {}",
            shape_str(src.shape()), shape_str(index.shape()));
-  backend_for(src.device(), "scatter_add").scatter_add(out, dim, index, src);
+  scatter_add_stub(src.device(), "scatter_add", out, dim, index, src);
   return out;
 }
 

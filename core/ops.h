@@ -22,7 +22,8 @@ Tensor div(const Tensor& a, const Tensor& b);
 Tensor pow(const Tensor& a, const Tensor& b);
 Tensor maximum(const Tensor& a, const Tensor& b);
 Tensor minimum(const Tensor& a, const Tensor& b);
-// Comparisons return 1 or 0 in the operands' dtype.
+// Comparisons return 1 or 0 in the operands' dtype; two int64 operands compare
+// exactly for |values| <= 2^53 (labels: accuracy is sum(eq(argmax(logits, 1), target))).
 Tensor eq(const Tensor& a, const Tensor& b);
 Tensor ne(const Tensor& a, const Tensor& b);
 Tensor lt(const Tensor& a, const Tensor& b);
@@ -50,6 +51,7 @@ Tensor clamp(const Tensor& x, double lo, double hi);  // use ±infinity for a on
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 
 // ---- reductions (dims may be negative; empty dims = all) ----------------------------
+// float32, float64, and int64 (exact while the sum stays within ±2^53).
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
 // Variance with Bessel's correction (correction = 1) by default, as torch.var.

@@ -5,13 +5,13 @@
 #include <cmath>
 #include <initializer_list>
 
-#include "core/backend.h"
-#include "core/cpu/optim_kernels.h"
-#ifdef TG_WITH_CUDA
-#include "core/cuda/optim.h"
-#endif
+#include "core/dispatch.h"
 
 namespace tg {
+
+constinit DispatchStub<void (*)(const Tensor&, const Tensor&, const Tensor&, const SgdStep&)> sgd_update_stub;
+constinit DispatchStub<void (*)(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const AdamStep&)>
+    adam_update_stub;
 
 static void check_state(const char* op, const Tensor& p, std::initializer_list<const Tensor*> others) {
   TG_CHECK(p.defined(), op, "parameter is undefined");
@@ -27,23 +27,13 @@ static void check_state(const char* op, const Tensor& p, std::initializer_list<c
              p.device().str());
     TG_CHECK(t->is_contiguous(), op, "gradient and optimizer state must be contiguous");
   }
-  // Throws, naming op, when the parameter's device has no backend in this build or does not exist.
-  backend_for(p.device(), op);
 }
 
-// Past check_state a CUDA tensor implies a build with the CUDA backend, so the CPU
-// and CUDA branches cover every device.
 void sgd_update_(const Tensor& param, const Tensor& grad, const Tensor& buf, double lr, double momentum,
                  double dampening, double wd, bool nesterov, bool first_step) {
   check_state("sgd_update_", param, {&grad, &buf});
   const SgdStep s{lr, momentum, dampening, wd, nesterov, first_step};
-  if (param.device().is_cpu()) {
-    cpu::sgd_update(param, grad, buf, s);
-    return;
-  }
-#ifdef TG_WITH_CUDA
-  cuda::sgd_update(param, grad, buf, s);
-#endif
+  sgd_update_stub(param.device(), "sgd_update_", param, grad, buf, s);
 }
 
 void adam_update_(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v, double lr, double beta1,
@@ -52,13 +42,7 @@ void adam_update_(const Tensor& param, const Tensor& grad, const Tensor& m, cons
   TG_CHECK(step >= 1, "adam_update_", "step must be >= 1, got {}", step);
   const AdamStep s{lr, beta1, beta2, eps, wd, 1 - std::pow(beta1, (double)step), 1 - std::pow(beta2, (double)step),
                    decoupled};
-  if (param.device().is_cpu()) {
-    cpu::adam_update(param, grad, m, v, s);
-    return;
-  }
-#ifdef TG_WITH_CUDA
-  cuda::adam_update(param, grad, m, v, s);
-#endif
+  adam_update_stub(param.device(), "adam_update_", param, grad, m, v, s);
 }
 
 }  // namespace tg

@@ -27,7 +27,7 @@ Tensor uniform(const Shape& shape, double lo, double hi, DType dtype, Device dev
   TG_CHECK(is_floating(dtype), "uniform", "expected a float dtype, got {}", dtype_name(dtype));
   Tensor t = empty(shape, dtype, device);
   Generator& g = gen_or_default(gen);
-  backend_for(device, "uniform").rand_uniform(t, g.seed(), g.advance(t.numel()), lo, hi);
+  rand_uniform_stub(device, "uniform", t, g.seed(), g.advance(t.numel()), lo, hi);
   return t;
 }
 
@@ -35,7 +35,7 @@ Tensor normal(const Shape& shape, double mean, double stddev, DType dtype, Devic
   TG_CHECK(is_floating(dtype), "normal", "expected a float dtype, got {}", dtype_name(dtype));
   Tensor t = empty(shape, dtype, device);
   Generator& g = gen_or_default(gen);
-  backend_for(device, "normal").rand_normal(t, g.seed(), g.advance(t.numel()), mean, stddev);
+  rand_normal_stub(device, "normal", t, g.seed(), g.advance(t.numel()), mean, stddev);
   return t;
 }
 
@@ -58,7 +58,7 @@ Tensor bernoulli(const Tensor& p, Generator* gen) {
   TG_CHECK(p.defined() && is_floating(p.dtype()), "bernoulli", "expected float probabilities");
   Tensor out = empty(p.shape(), p.dtype(), p.device());
   Generator& g = gen_or_default(gen);
-  backend_for(p.device(), "bernoulli").bernoulli(p, out, g.seed(), g.advance(out.numel()));
+  bernoulli_stub(p.device(), "bernoulli", p, out, g.seed(), g.advance(out.numel()));
   return out;
 }
 

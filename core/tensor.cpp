@@ -43,11 +43,11 @@ PoisonAllocations::~PoisonAllocations() { --g_poison; }
 bool PoisonAllocations::active() { return g_poison.load() > 0; }
 
 Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
-  data_ = backend_for(device, "allocate").allocate(std::max<size_t>(nbytes, 1));
+  data_ = allocate_stub(device, "allocate", device, std::max<size_t>(nbytes, 1));
 }
 
 Storage::~Storage() {
-  if (data_) backend_for(device_, "free").deallocate(data_, std::max<size_t>(nbytes_, 1));
+  if (data_) deallocate_stub(device_, "free", device_, data_, std::max<size_t>(nbytes_, 1));
 }
 
 // ---- tensor ----------------------------------------------------------------------
@@ -315,29 +315,29 @@ const Tensor& Tensor::copy_(const Tensor& src) const {
   TG_CHECK(defined() && src.defined(), "copy_", "undefined tensor");
   Tensor s = src.expand(shape_);
   if (src.device() == device()) {
-    backend_for(device(), "copy_").copy(s, *this);
+    copy_stub(device(), "copy_", s, *this);
   } else if (src.device().is_cpu()) {  // host -> device: the device backend copies
-    backend_for(device(), "copy_").copy(s.contiguous(), *this);
+    copy_stub(device(), "copy_", s.contiguous(), *this);
   } else {  // device -> host
-    backend_for(src.device(), "copy_").copy(s, *this);
+    copy_stub(src.device(), "copy_", s, *this);
   }
   return *this;
 }
 
 const Tensor& Tensor::fill_(double value) const {
-  backend_for(device(), "fill_").fill(*this, value);
+  fill_stub(device(), "fill_", *this, value);
   return *this;
 }
 
 const Tensor& Tensor::add_(const Tensor& other, double alpha) const {
   TG_CHECK(other.dtype() == dtype_, "add_", "dtype mismatch: {} and {}", dtype_name(dtype_), dtype_name(other.dtype()));
   Tensor o = alpha == 1.0 ? other : mul(other, alpha);
-  backend_for(device(), "add_").binary(BinaryOp::Add, *this, o.expand(shape_), *this);
+  binary_stub(device(), "add_", BinaryOp::Add, *this, o.expand(shape_), *this);
   return *this;
 }
 
 const Tensor& Tensor::mul_(double value) const {
-  backend_for(device(), "mul_").unary(UnaryOp::MulScalar, *this, *this, value, 0);
+  unary_stub(device(), "mul_", UnaryOp::MulScalar, *this, *this, value, 0);
   return *this;
 }
 

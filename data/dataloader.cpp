@@ -150,8 +150,8 @@ class EpochRun {
   std::vector<std::thread> workers_;
 };
 
-DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options)
-    : dataset_(std::move(dataset)), options_(options) {
+DataLoader::DataLoader(Shared<const Dataset> dataset, DataLoaderOptions options)
+    : dataset_(dataset.ptr()), options_(options) {
   TG_CHECK(dataset_ != nullptr, "DataLoader", "dataset is null");
   TG_CHECK(options_.batch_size > 0, "DataLoader", "batch_size must be positive, got {}", options_.batch_size);
   TG_CHECK(options_.num_workers >= 0, "DataLoader", "num_workers must be non-negative, got {}", options_.num_workers);

@@ -36,7 +36,7 @@ class EpochRun;
 
 class DataLoader {
  public:
-  DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options = {});
+  DataLoader(Shared<const Dataset> dataset, DataLoaderOptions options = {});
 
   struct Sentinel {};
   // Input iterator over one epoch's batches; copies share the running epoch.

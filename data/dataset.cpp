@@ -32,7 +32,7 @@ Example TensorDataset::get(int64_t index, SampleRng&) const {
   return {out, labels_[index]};
 }
 
-SubsetDataset::SubsetDataset(std::shared_ptr<const Dataset> base, int64_t n) : base_(std::move(base)), n_(n) {
+SubsetDataset::SubsetDataset(Shared<const Dataset> base, int64_t n) : base_(base.ptr()), n_(n) {
   TG_CHECK(base_ != nullptr, "SubsetDataset", "no base dataset");
   TG_CHECK(n >= 0 && n <= base_->size(), "SubsetDataset", "{} examples requested from a dataset of {}", n, base_->size());
 }

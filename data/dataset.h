@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "core/shared.h"
 #include "core/tensor.h"
 #include "data/sample_rng.h"
 
@@ -46,7 +47,7 @@ class TensorDataset : public Dataset {
 // The first n examples of another dataset (torch.utils.data.Subset of range(n)).
 class SubsetDataset : public Dataset {
  public:
-  SubsetDataset(std::shared_ptr<const Dataset> base, int64_t n);
+  SubsetDataset(Shared<const Dataset> base, int64_t n);
   int64_t size() const override { return n_; }
   Example get(int64_t index, SampleRng& rng) const override;
 

@@ -89,8 +89,8 @@ Tensor RandomHorizontalFlip::operator()(const Tensor& image, SampleRng& rng) con
   return out;
 }
 
-TransformDataset::TransformDataset(std::shared_ptr<const Dataset> base, std::shared_ptr<const Transform> transform)
-    : base_(std::move(base)), transform_(std::move(transform)) {
+TransformDataset::TransformDataset(Shared<const Dataset> base, Shared<const Transform> transform)
+    : base_(base.ptr()), transform_(transform.ptr()) {
   TG_CHECK(base_ != nullptr && transform_ != nullptr, "TransformDataset", "dataset and transform must not be null");
 }
 

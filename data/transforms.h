@@ -62,7 +62,7 @@ class RandomHorizontalFlip : public Transform {
 // Example i is base[i] with `transform` applied to its data (label unchanged).
 class TransformDataset : public Dataset {
  public:
-  TransformDataset(std::shared_ptr<const Dataset> base, std::shared_ptr<const Transform> transform);
+  TransformDataset(Shared<const Dataset> base, Shared<const Transform> transform);
   int64_t size() const override { return base_->size(); }
   Example get(int64_t index, SampleRng& rng) const override;
 

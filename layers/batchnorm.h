@@ -22,6 +22,7 @@ class BatchNorm2d : public Module {
   explicit BatchNorm2d(int64_t num_features, double eps = 1e-5, double momentum = 0.1, DType dtype = kFloat32);
   Variable forward(const Variable& x) override;
   std::string name() const override { return "BatchNorm2d"; }
+  std::string extra_repr() const override { return fmt::format("{}, eps={}, momentum={}", num_features, eps, momentum); }
   Variable& weight;
   Variable& bias;
   Tensor& running_mean;

@@ -22,7 +22,6 @@ Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias,
 
 Conv2d::Conv2d(int64_t in, int64_t out, Int2 k, Int2 s, Int2 p, Int2 d, int64_t g, bool with_bias, DType dtype)
     : weight(register_parameter("weight", empty({out, in / std::max<int64_t>(g, 1), k.h, k.w}, dtype))),
-      bias(nullptr),
       in_channels(in),
       out_channels(out),
       kernel_size(k),
@@ -36,13 +35,24 @@ Conv2d::Conv2d(int64_t in, int64_t out, Int2 k, Int2 s, Int2 p, Int2 d, int64_t 
   const double bound = 1.0 / std::sqrt((double)(in / g * k.h * k.w));
   init::uniform_(weight.data(), -bound, bound);
   if (with_bias) {
-    bias = &register_parameter("bias", empty({out}, dtype));
-    init::uniform_(bias->data(), -bound, bound);
+    bias = register_parameter("bias", empty({out}, dtype));
+    init::uniform_(bias.data(), -bound, bound);
   }
 }
 
 Variable Conv2d::forward(const Variable& x) {
-  return conv2d(x, weight, bias ? *bias : Variable(), stride, padding, dilation, groups);
+  return conv2d(x, weight, bias, stride, padding, dilation, groups);
+}
+
+// As torch: channels and kernel always, the other options where they differ from the default.
+std::string Conv2d::extra_repr() const {
+  std::string s = fmt::format("{}, {}, kernel_size=({}, {}), stride=({}, {})", in_channels, out_channels,
+                              kernel_size.h, kernel_size.w, stride.h, stride.w);
+  if (padding.h != 0 || padding.w != 0) s += fmt::format(", padding=({}, {})", padding.h, padding.w);
+  if (dilation.h != 1 || dilation.w != 1) s += fmt::format(", dilation=({}, {})", dilation.h, dilation.w);
+  if (groups != 1) s += fmt::format(", groups={}", groups);
+  if (!bias.defined()) s += ", bias=False";
+  return s;
 }
 
 }  // namespace tg

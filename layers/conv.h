@@ -20,8 +20,9 @@ class Conv2d : public Module {
          Int2 dilation = 1, int64_t groups = 1, bool bias = true, DType dtype = kFloat32);
   Variable forward(const Variable& x) override;
   std::string name() const override { return "Conv2d"; }
-  Variable& weight;
-  Variable* bias;  // null without bias
+  std::string extra_repr() const override;
+  Variable weight;
+  Variable bias;  // undefined without bias
   const int64_t in_channels, out_channels;
   const Int2 kernel_size, stride, padding, dilation;
   const int64_t groups;

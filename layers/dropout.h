@@ -17,6 +17,7 @@ class Dropout : public Module {
   explicit Dropout(double p = 0.5, Generator* gen = nullptr);
   Variable forward(const Variable& x) override { return dropout(x, p, training_, gen_); }
   std::string name() const override { return "Dropout"; }
+  std::string extra_repr() const override { return fmt::format("p={}", p); }
   const double p;
 
  private:

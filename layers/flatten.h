@@ -10,6 +10,7 @@ class Flatten : public Module {
   explicit Flatten(int64_t start_dim = 1, int64_t end_dim = -1) : start_dim(start_dim), end_dim(end_dim) {}
   Variable forward(const Variable& x) override;
   std::string name() const override { return "Flatten"; }
+  std::string extra_repr() const override { return fmt::format("start_dim={}, end_dim={}", start_dim, end_dim); }
   const int64_t start_dim, end_dim;
 };
 

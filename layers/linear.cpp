@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "layers/init.h"
 
 namespace tg {
@@ -20,16 +22,21 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
 }
 
 Linear::Linear(int64_t in, int64_t out, bool with_bias, DType dtype)
-    : weight(register_parameter("weight", empty({out, in}, dtype))), bias(nullptr), in_features(in), out_features(out) {
+    : weight(register_parameter("weight", empty({out, in}, dtype))), in_features(in), out_features(out) {
   TG_CHECK(in > 0 && out > 0, "Linear", "features must be positive, got in={} out={}", in, out);
   const double bound = 1.0 / std::sqrt((double)in);
   init::uniform_(weight.data(), -bound, bound);
   if (with_bias) {
-    bias = &register_parameter("bias", empty({out}, dtype));
-    init::uniform_(bias->data(), -bound, bound);
+    bias = register_parameter("bias", empty({out}, dtype));
+    init::uniform_(bias.data(), -bound, bound);
   }
 }
 
-Variable Linear::forward(const Variable& x) { return linear(x, weight, bias ? *bias : Variable()); }
+Variable Linear::forward(const Variable& x) { return linear(x, weight, bias); }
+
+std::string Linear::extra_repr() const {
+  return fmt::format("in_features={}, out_features={}, bias={}", in_features, out_features,
+                     bias.defined() ? "True" : "False");
+}
 
 }  // namespace tg

@@ -13,8 +13,9 @@ class Linear : public Module {
   Linear(int64_t in_features, int64_t out_features, bool bias = true, DType dtype = kFloat32);
   Variable forward(const Variable& x) override;
   std::string name() const override { return "Linear"; }
-  Variable& weight;
-  Variable* bias;  // null without bias
+  std::string extra_repr() const override;
+  Variable weight;
+  Variable bias;  // undefined without bias
   const int64_t in_features, out_features;
 };
 

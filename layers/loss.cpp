@@ -31,7 +31,8 @@ Variable mse_loss(const Variable& input, const Variable& target, Reduction r) {
 }
 
 // loss_i = logsumexp(x_i) − x_i[t_i];  ∂loss_i/∂x_ij = softmax(x_i)_j − [j = t_i].
-Variable cross_entropy(const Variable& logits, const Tensor& target, Reduction r) {
+Variable cross_entropy(const Variable& logits, const Variable& target_variable, Reduction r) {
+  const Tensor target = target_variable.defined() ? target_variable.data() : Tensor();
   TG_CHECK(logits.dim() == 2, "cross_entropy", "expected logits of shape [N, C], got {}", shape_str(logits.shape()));
   TG_CHECK(target.defined() && target.dtype() == kInt64, "cross_entropy", "targets must be int64 class indices, got {}",
            target.defined() ? dtype_name(target.dtype()) : "undefined");

@@ -1,6 +1,7 @@
 #include "layers/module.h"
 
 #include <map>
+#include <ostream>
 
 namespace tg {
 
@@ -88,12 +89,40 @@ void Module::to(Device device) {
   for (auto& [n, c] : children_) c->to(device);
 }
 
-Sequential::Sequential(std::vector<std::shared_ptr<Module>> modules) {
-  for (auto& m : modules) add(std::move(m));
+int64_t Module::num_parameters() const {
+  int64_t n = 0;
+  for (auto& p : parameters()) n += p.numel();
+  return n;
 }
 
-Sequential& Sequential::add(std::shared_ptr<Module> m) {
-  register_module(std::to_string(children().size()), std::move(m));
+static void print_module(std::ostream& os, const Module& m, const std::string& indent) {
+  os << m.name() << "(" << m.extra_repr();
+  const int64_t n = m.num_parameters();
+  const std::string count = n > 0 ? "  # " + std::to_string(n) + (n == 1 ? " parameter" : " parameters") : "";
+  if (m.children().empty()) {
+    os << ")" << count;
+    return;
+  }
+  os << count << "\n";
+  for (auto& [name, child] : m.children()) {
+    os << indent << "  (" << name << "): ";
+    print_module(os, *child, indent + "  ");
+    os << "\n";
+  }
+  os << indent << ")";
+}
+
+std::ostream& operator<<(std::ostream& os, const Module& m) {
+  print_module(os, m, "");
+  return os;
+}
+
+Sequential::Sequential(std::initializer_list<AnyModule> modules) {
+  for (auto& m : modules) add(m);
+}
+
+Sequential& Sequential::add(AnyModule m) {
+  register_module(std::to_string(children().size()), m.ptr());
   return *this;
 }
 

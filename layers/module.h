@@ -3,12 +3,16 @@
 // gradients), named buffers (Tensors such as running statistics, updated in place)
 // and named children, so that parameters(), state_dict() and train()/eval() walk
 // the whole tree with PyTorch-style dotted names ("features.0.weight").
+// `std::cout << model` prints the tree as PyTorch's repr does, with parameter counts.
+#include <initializer_list>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "autograd/functions.h"
+#include "core/shared.h"
 
 namespace tg {
 
@@ -18,6 +22,9 @@ class Module {
   Module() = default;
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
+  // Moving keeps every handle valid: parameters and buffers live in stable heap slots.
+  Module(Module&&) = default;
+  Module& operator=(Module&&) = default;
 
   // Single-input, single-output forward; containers and layers override it.
   virtual Variable forward(const Variable& x) = 0;
@@ -41,7 +48,12 @@ class Module {
   // Moves or converts every parameter and buffer in place (the handles stay valid).
   void to(DType dtype);
   void to(Device device);
+  // The type's name ("Linear") and its options ("in_features=2, out_features=16,
+  // bias=True"), as PyTorch's repr prints them: `std::cout << module` uses both.
   virtual std::string name() const = 0;
+  virtual std::string extra_repr() const { return {}; }
+  // Number of parameter elements in the module and its children.
+  int64_t num_parameters() const;
 
  protected:
   Variable& register_parameter(const std::string& name, Tensor value);
@@ -65,12 +77,27 @@ class Module {
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
 };
 
+// Prints `m` as PyTorch's repr, one line per child, with parameter counts:
+//   Sequential(  # 65 parameters
+//     (0): Linear(in_features=2, out_features=16, bias=True)  # 48 parameters
+//     (1): Tanh()
+//     ...
+//   )
+std::ostream& operator<<(std::ostream& os, const Module& m);
+
+// A module handed to a container: a module value (moved into shared ownership, so
+// Sequential{Linear(2, 16), Tanh()} needs no make_shared) or a shared_ptr to one
+// (shared with the caller, who keeps a typed handle). See core/shared.h.
+using AnyModule = Shared<Module>;
+
 // Sequential: applies its children in order; children are named "0", "1", ...
 class Sequential : public Module {
  public:
   Sequential() = default;
-  explicit Sequential(std::vector<std::shared_ptr<Module>> modules);
-  Sequential& add(std::shared_ptr<Module> m);
+  Sequential(std::initializer_list<AnyModule> modules);
+  // Appends m (named by its position); add and push_back are the same.
+  Sequential& add(AnyModule m);
+  Sequential& push_back(AnyModule m) { return add(std::move(m)); }
   Variable forward(const Variable& x) override;
   std::shared_ptr<Module> operator[](size_t i) const { return children()[i].second; }
   size_t size() const { return children().size(); }

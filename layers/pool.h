@@ -21,6 +21,10 @@ class MaxPool2d : public Module {
   explicit MaxPool2d(Int2 kernel_size, std::optional<Int2> stride = std::nullopt, Int2 padding = 0);
   Variable forward(const Variable& x) override { return max_pool2d(x, kernel_size, stride, padding); }
   std::string name() const override { return "MaxPool2d"; }
+  std::string extra_repr() const override {
+    return fmt::format("kernel_size=({}, {}), stride=({}, {}), padding=({}, {})", kernel_size.h, kernel_size.w,
+                       stride.h, stride.w, padding.h, padding.w);
+  }
   const Int2 kernel_size, stride, padding;
 };
 
@@ -32,6 +36,10 @@ class AvgPool2d : public Module {
     return avg_pool2d(x, kernel_size, stride, padding, count_include_pad);
   }
   std::string name() const override { return "AvgPool2d"; }
+  std::string extra_repr() const override {
+    return fmt::format("kernel_size=({}, {}), stride=({}, {}), padding=({}, {}), count_include_pad={}", kernel_size.h,
+                       kernel_size.w, stride.h, stride.w, padding.h, padding.w, count_include_pad ? "True" : "False");
+  }
   const Int2 kernel_size, stride, padding;
   const bool count_include_pad;
 };
@@ -41,6 +49,7 @@ class AdaptiveAvgPool2d : public Module {
   explicit AdaptiveAvgPool2d(Int2 output_size) : output_size(output_size) {}
   Variable forward(const Variable& x) override { return adaptive_avg_pool2d(x, output_size); }
   std::string name() const override { return "AdaptiveAvgPool2d"; }
+  std::string extra_repr() const override { return fmt::format("output_size=({}, {})", output_size.h, output_size.w); }
   const Int2 output_size;
 };
 

@@ -186,7 +186,7 @@ TEST_CASE("conv2d: bad shapes name the shapes") {
 TEST_CASE("Conv2d: parameters, torch's init bounds, forward") {
   Conv2d conv(6, 8, {3, 2}, 1, 1, 1, 2);
   CHECK(conv.weight.shape() == Shape{8, 3, 3, 2});
-  REQUIRE(conv.bias != nullptr);
+  REQUIRE(conv.bias.defined());
   auto named = conv.named_parameters();
   REQUIRE(named.size() == 2);
   CHECK(named[0].first == "weight");
@@ -199,13 +199,13 @@ TEST_CASE("Conv2d: parameters, torch's init bounds, forward") {
   CHECK(lo >= -bound);
   CHECK(hi <= bound);
   CHECK(hi - lo > 1.6 * bound);  // 144 draws fill most of the range
-  for (double v : conv.bias->data().to_vector<double>()) CHECK(std::abs(v) <= bound);
+  for (double v : conv.bias.data().to_vector<double>()) CHECK(std::abs(v) <= bound);
   Tensor x = randn({2, 6, 5, 4});
   Variable y = conv(Variable(x));
   CHECK(y.shape() == Shape{2, 8, 5, 5});
-  CHECK(allclose(y.data(), conv2d(x, conv.weight.data(), conv.bias->data(), 1, 1, 1, 2), 1e-6, 1e-6));
+  CHECK(allclose(y.data(), conv2d(x, conv.weight.data(), conv.bias.data(), 1, 1, 1, 2), 1e-6, 1e-6));
   Conv2d nb(2, 2, 1, 1, 0, 1, 1, false);
-  CHECK(nb.bias == nullptr);
+  CHECK(!nb.bias.defined());
   CHECK(nb.parameters().size() == 1);
 }
 

@@ -270,25 +270,23 @@ TEST_CASE("cuda parity") {
   }
 
   SUBCASE("random numbers: the same bits as the CPU for the same seed") {
-    Backend& cb = cpu_backend();
-    Backend& gb = backend_for(Device::cuda(), "test");
     for (DType dt : {kFloat32, kFloat64}) {
       Tensor c = empty({1000, 37}, dt), g = empty({1000, 37}, dt, Device::cuda());
-      cb.rand_uniform(c, 42, 1000, 0.0, 1.0);
-      gb.rand_uniform(g, 42, 1000, 0.0, 1.0);
+      rand_uniform_stub(Device::cpu(), "test", c, 42, 1000, 0.0, 1.0);
+      rand_uniform_stub(Device::cuda(), "test", g, 42, 1000, 0.0, 1.0);
       CHECK(allclose(g.cpu(), c, 0, 0));  // bit-identical
       // The affine map is one rounding (FMA) on both sides when the CPU build contracts
       // it, two otherwise: allow one rounding's difference.
-      cb.rand_uniform(c, 42, 1000, -2.0, 3.0);
-      gb.rand_uniform(g, 42, 1000, -2.0, 3.0);
+      rand_uniform_stub(Device::cpu(), "test", c, 42, 1000, -2.0, 3.0);
+      rand_uniform_stub(Device::cuda(), "test", g, 42, 1000, -2.0, 3.0);
       check_parity(g, c, "uniform(-2, 3)", 2, 3);
-      cb.rand_normal(c, 7, 5, 1.5, 2.0);
-      gb.rand_normal(g, 7, 5, 1.5, 2.0);
+      rand_normal_stub(Device::cpu(), "test", c, 7, 5, 1.5, 2.0);
+      rand_normal_stub(Device::cuda(), "test", g, 7, 5, 1.5, 2.0);
       check_parity(g, c, "normal", 64, 1);  // libm's log/cos and CUDA's may differ by an ulp
       // into a transposed view: element i is still row-major over the view
       Tensor ct = empty({37, 1000}, dt), gt_ = empty({37, 1000}, dt, Device::cuda());
-      cb.rand_uniform(ct.t(), 9, 0, 0.0, 1.0);
-      gb.rand_uniform(gt_.t(), 9, 0, 0.0, 1.0);
+      rand_uniform_stub(Device::cpu(), "test", ct.t(), 9, 0, 0.0, 1.0);
+      rand_uniform_stub(Device::cuda(), "test", gt_.t(), 9, 0, 0.0, 1.0);
       CHECK(allclose(gt_.cpu(), ct, 0, 0));
       Generator g1(77), g2(77);
       Tensor p = rand({300, 7}, dt, &g1);

@@ -2,14 +2,18 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <sstream>
 
 #include "activations/basic.h"
 #include "autograd/gradcheck.h"
 #include "core/optim_kernels.h"
 #include "core/random.h"
+#include "layers/conv.h"
+#include "layers/flatten.h"
 #include "layers/init.h"
 #include "layers/linear.h"
 #include "layers/loss.h"
+#include "layers/pool.h"
 #include "optim/adam.h"
 #include "optim/lr_scheduler.h"
 #include "optim/sgd.h"
@@ -33,9 +37,8 @@ struct Block : Module {
   std::shared_ptr<Sequential> features;
   std::shared_ptr<Linear> head;
   Block() {
-    features = register_module("features", std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
-                                               std::make_shared<Linear>(4, 8), std::make_shared<ReLU>(),
-                                               std::make_shared<Linear>(8, 8, false)}));
+    features = register_module(
+        "features", std::make_shared<Sequential>(Sequential{Linear(4, 8), ReLU(), Linear(8, 8, false)}));
     head = register_module("head", std::make_shared<Linear>(8, 2));
   }
   Variable forward(const Variable& x) override { return head->forward(features->forward(x)); }
@@ -74,10 +77,59 @@ TEST_CASE("module: PyTorch-style names, state dict round trip, train/eval") {
   CHECK(m.parameters()[3].dtype() == kFloat64);
 }
 
+TEST_CASE("module: std::cout << model prints the tree with options and parameter counts") {
+  manual_seed(0);
+  Block b;
+  std::ostringstream os;
+  os << b;
+  CHECK(os.str() ==
+        "Block(  # 122 parameters\n"
+        "  (features): Sequential(  # 104 parameters\n"
+        "    (0): Linear(in_features=4, out_features=8, bias=True)  # 40 parameters\n"
+        "    (1): ReLU()\n"
+        "    (2): Linear(in_features=8, out_features=8, bias=False)  # 64 parameters\n"
+        "  )\n"
+        "  (head): Linear(in_features=8, out_features=2, bias=True)  # 18 parameters\n"
+        ")");
+  Sequential cnn{Conv2d(1, 32, 3), ReLU(), MaxPool2d(2), Conv2d(32, 8, 3, 2, 1, 1, 4, false), Flatten()};
+  std::ostringstream oc;
+  oc << cnn;
+  CHECK(oc.str() ==
+        "Sequential(  # 896 parameters\n"
+        "  (0): Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1))  # 320 parameters\n"
+        "  (1): ReLU()\n"
+        "  (2): MaxPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))\n"
+        "  (3): Conv2d(32, 8, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), groups=4, bias=False)  # 576 parameters\n"
+        "  (4): Flatten(start_dim=1, end_dim=-1)\n"
+        ")");
+  CHECK(cnn.num_parameters() == 896);
+}
+
+TEST_CASE("module: Sequential takes module values and shared modules; handles stay valid") {
+  manual_seed(0);
+  Linear first(2, 3);
+  const Variable w = first.weight;  // a handle: shares the parameter
+  auto shared = std::make_shared<Linear>(3, 1, false);
+  Sequential s{std::move(first), Tanh()};
+  s.push_back(shared).add(ReLU());
+  REQUIRE(s.size() == 4);
+  const auto named = s.named_parameters();
+  REQUIRE(named.size() == 3);
+  CHECK(named[0].first == "0.weight");
+  CHECK(named[0].second.impl() == w.impl());
+  CHECK(named[2].first == "2.weight");
+  CHECK(named[2].second.impl() == shared->weight.impl());
+  CHECK(s[2] == shared);
+  s.to(kFloat64);  // converting in place keeps every handle on the new data
+  CHECK(w.dtype() == kFloat64);
+  CHECK(shared->weight.dtype() == kFloat64);
+  CHECK(s(ones({5, 2}, kFloat64)).shape() == Shape{5, 1});
+}
+
 TEST_CASE("linear: values, init bounds, gradcheck, errors") {
   Linear l(3, 2, true, kFloat64);
   l.weight.data().copy_(from_vector(std::vector<double>{1, 2, 3, 4, 5, 6}, {2, 3}));
-  l.bias->data().copy_(tensor({0.5, -0.5}, kFloat64));
+  l.bias.data().copy_(tensor({0.5, -0.5}, kFloat64));
   Variable y = l(Variable(from_vector(std::vector<double>{1, 0, -1}, {1, 3})));
   CHECK(y.data().to_vector<double>() == std::vector<double>{-1.5, -2.5});
   Linear big(100, 50);

@@ -149,7 +149,7 @@ TEST_CASE("safetensors: a module's state_dict round-trips into a fresh module") 
   CHECK(loaded[1].first == "bias");
   b.load_state_dict(loaded);
   CHECK(b.weight.data().to_vector<float>() == a.weight.data().to_vector<float>());
-  CHECK(b.bias->data().to_vector<float>() == a.bias->data().to_vector<float>());
+  CHECK(b.bias.data().to_vector<float>() == a.bias.data().to_vector<float>());
 }
 
 TEST_CASE("safetensors: bad writes are errors and leave nothing behind") {

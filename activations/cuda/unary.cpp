@@ -1,13 +1,15 @@
 // Host side of the elementwise activations' CUDA kernels: Tensors to pointers and
-// Strided descriptors, launches on the device's stream, errors as tg::Error.
-#include "activations/cuda/unary.h"
-
+// Strided descriptors, launches on the device's stream, errors as tg::Error; each
+// entry point fills the CUDA slot of its dispatch table (activations/unary.h,
+// activations/kernels.h). Checks of dtype and shape happen before, in the
+// device-independent code.
 #include "activations/cuda/unary_kernels.h"
-#include "core/cuda/check.h"
-#include "core/cuda/cuda_backend.h"
-#include "core/cuda/strided.h"
+#include "activations/kernels.h"
+#include "activations/unary.h"
+#include "core/cuda_kernel.h"
 
 namespace tg::act::cuda {
+namespace {
 
 using tg::cuda::make_strided;
 using tg::cuda::stream_of;
@@ -30,12 +32,6 @@ Tensor unary_backward(const Op& op, const Tensor& g, const Tensor& s, const char
   return dx;
 }
 
-#define TG_INSTANTIATE(Op)                                                  \
-  template Tensor unary_forward<Op>(const Op&, const Tensor&, const char*); \
-  template Tensor unary_backward<Op>(const Op&, const Tensor&, const Tensor&, const char*);
-TG_POINTWISE_OPS(TG_INSTANTIATE)
-#undef TG_INSTANTIATE
-template Tensor unary_backward<StochasticGelu>(const StochasticGelu&, const Tensor&, const Tensor&, const char*);
 
 Tensor stochastic_gelu_forward(const StochasticGelu& op, const Tensor& x) {
   const cudaStream_t stream = stream_of(x, "stochastic_gelu");
@@ -47,7 +43,7 @@ Tensor stochastic_gelu_forward(const StochasticGelu& op, const Tensor& x) {
 
 // An empty x (no slopes, or a zero-sized spatial dim: inner = 0) has outer = 0, which
 // launches nothing (and avoids dividing by zero).
-static PreluShape prelu_shape(const Tensor& x, const Tensor& w, int64_t inner) {
+PreluShape prelu_shape(const Tensor& x, const Tensor& w, int64_t inner) {
   const int64_t per_outer = w.numel() * inner;
   return {per_outer == 0 ? 0 : x.numel() / per_outer, w.numel(), inner};
 }
@@ -76,4 +72,15 @@ std::vector<Tensor> prelu_backward(const Tensor& g, const Tensor& x, const Tenso
   return {dx, dw};
 }
 
+#define TG_REGISTER_UNARY(Op)                                                                    \
+  TG_REGISTER_KERNEL(UnaryKernels<Op>::forward, DeviceType::CUDA, unary_forward<Op>); \
+  TG_REGISTER_KERNEL(UnaryKernels<Op>::backward, DeviceType::CUDA, unary_backward<Op>);
+TG_POINTWISE_OPS(TG_REGISTER_UNARY)
+#undef TG_REGISTER_UNARY
+TG_REGISTER_KERNEL(UnaryKernels<StochasticGelu>::backward, DeviceType::CUDA, unary_backward<StochasticGelu>);
+TG_REGISTER_KERNEL(stochastic_gelu_stub, DeviceType::CUDA, stochastic_gelu_forward);
+TG_REGISTER_KERNEL(prelu_forward_stub, DeviceType::CUDA, prelu_forward);
+TG_REGISTER_KERNEL(prelu_backward_stub, DeviceType::CUDA, prelu_backward);
+
+}  // namespace
 }  // namespace tg::act::cuda

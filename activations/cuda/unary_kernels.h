@@ -12,9 +12,9 @@
 #include "activations/pointwise_stochastic_gelu.h"
 #include "core/cuda/kernels.h"
 
-// Every f/df op of the pointwise_*.h headers: unary.cu and unary.cpp instantiate
-// their kernels and host entry points for exactly these (an op missing here fails
-// to link in CUDA builds).
+// Every f/df op of the pointwise_*.h headers: unary.cu instantiates their kernels
+// and unary.cpp registers their CUDA entry points for exactly these (an op missing
+// here has only its CPU kernel: on a CUDA tensor it fails with "no kernel for device").
 // clang-format off
 #define TG_POINTWISE_OPS(X)                                                       \
   X(Relu) X(Tanh) X(Sigmoid) X(Gelu) X(GeluTanh)                                  \

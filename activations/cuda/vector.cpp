@@ -1,10 +1,9 @@
 // Host side of the vector activations' CUDA path: Tensors to the launchers of vector.cu,
-// queued on the device's stream.
-#include "activations/cuda/vector.h"
-
+// queued on the device's stream; each entry point fills the CUDA slot of its dispatch
+// table (activations/kernels.h).
 #include "activations/cuda/vector_launch.h"
-#include "core/cuda/check.h"
-#include "core/cuda/cuda_backend.h"
+#include "activations/kernels.h"
+#include "core/cuda_kernel.h"
 
 namespace tg::act {
 namespace {
@@ -60,8 +59,6 @@ Tensor backward(const Tensor& x, const Tensor& g, const VectorGrouping& grouping
   return dx;
 }
 
-}  // namespace
-
 Tensor vec_gelu_cuda(const Tensor& x, const VectorGrouping& grouping) {
   return forward(x, grouping, cuda::VectorGate::VecGelu, 0.0, "vec_gelu");
 }
@@ -101,4 +98,12 @@ Tensor vec_erf_backward_cuda(const Tensor& x, const Tensor& g, const VectorGroup
   return backward(x, g, grouping, cuda::VectorGate::Erf, sigma, &dsigma, "vec_erf_backward");
 }
 
+TG_REGISTER_KERNEL(vec_gelu_forward_stub, DeviceType::CUDA, vec_gelu_cuda);
+TG_REGISTER_KERNEL(vec_gelu_backward_stub, DeviceType::CUDA, vec_gelu_backward_cuda);
+TG_REGISTER_KERNEL(probabilistic_vec_gelu_stub, DeviceType::CUDA, probabilistic_vec_gelu_cuda);
+TG_REGISTER_KERNEL(vector_scale_stub, DeviceType::CUDA, vector_scale_cuda);
+TG_REGISTER_KERNEL(vec_erf_forward_stub, DeviceType::CUDA, vec_erf_cuda);
+TG_REGISTER_KERNEL(vec_erf_backward_stub, DeviceType::CUDA, vec_erf_backward_cuda);
+
+}  // namespace
 }  // namespace tg::act

@@ -1,7 +1,7 @@
 // Batch normalization on the CPU. x is viewed as [N, C, L] (L = ∏ trailing dims);
 // statistics are per channel, accumulated in double, and the loops run in parallel
 // over channels (statistics, backward) or over (n, c) planes (apply).
-#include "core/cpu/cnn_kernels.h"
+#include "core/cnn_kernels.h"
 #include "core/cpu/loops.h"
 
 namespace tg::cpu {
@@ -114,5 +114,9 @@ void batch_norm_backward(const Tensor& gyt, const Tensor& xt, const Tensor& mt, 
     }
   });
 }
+
+TG_REGISTER_KERNEL(batch_norm_stats_stub, DeviceType::CPU, batch_norm_stats);
+TG_REGISTER_KERNEL(batch_norm_apply_stub, DeviceType::CPU, batch_norm_apply);
+TG_REGISTER_KERNEL(batch_norm_backward_stub, DeviceType::CPU, batch_norm_backward);
 
 }  // namespace tg::cpu

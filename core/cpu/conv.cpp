@@ -14,7 +14,7 @@
 #include <omp.h>
 #include <vector>
 
-#include "core/cpu/cnn_kernels.h"
+#include "core/cnn_kernels.h"
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/loops.h"
 
@@ -217,5 +217,8 @@ void conv2d_backward(const Tensor& gy, const Tensor& x, const Tensor& w, const T
   dispatch_float(x.dtype(), "conv2d_backward",
                  [&](auto zero) { backward_typed<decltype(zero)>(gy, x, w, gx, gw, gb, g); });
 }
+
+TG_REGISTER_KERNEL(conv2d_forward_stub, DeviceType::CPU, conv2d_forward);
+TG_REGISTER_KERNEL(conv2d_backward_stub, DeviceType::CPU, conv2d_backward);
 
 }  // namespace tg::cpu

@@ -321,4 +321,51 @@ void CpuBackend::bernoulli(const Tensor& p, const Tensor& out, uint64_t seed, ui
   });
 }
 
+namespace {
+
+// Never destroyed: tensors with static storage duration may outlive any static object.
+CpuBackend& backend() {
+  static CpuBackend* b = new CpuBackend();
+  return *b;
+}
+
+constexpr DeviceType kCPU = DeviceType::CPU;
+TG_REGISTER_KERNEL(allocate_stub, kCPU, [](Device, size_t n) { return backend().allocate(n); });
+TG_REGISTER_KERNEL(deallocate_stub, kCPU, [](Device, void* p, size_t n) { backend().deallocate(p, n); });
+TG_REGISTER_KERNEL(copy_stub, kCPU, [](const Tensor& src, const Tensor& dst) { backend().copy(src, dst); });
+TG_REGISTER_KERNEL(fill_stub, kCPU, [](const Tensor& dst, double v) { backend().fill(dst, v); });
+TG_REGISTER_KERNEL(unary_stub, kCPU, [](UnaryOp op, const Tensor& x, const Tensor& out, double p0, double p1) {
+  backend().unary(op, x, out, p0, p1);
+});
+TG_REGISTER_KERNEL(binary_stub, kCPU, [](BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
+  backend().binary(op, a, b, out);
+});
+TG_REGISTER_KERNEL(where_stub, kCPU, [](const Tensor& c, const Tensor& a, const Tensor& b, const Tensor& out) {
+  backend().where(c, a, b, out);
+});
+TG_REGISTER_KERNEL(reduce_stub, kCPU,
+                   [](ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims, const Tensor& out,
+                      const Tensor& index) { backend().reduce(op, x, dims, out, index); });
+TG_REGISTER_KERNEL(matmul_stub, kCPU, [](const Tensor& a, const Tensor& b, const Tensor& out) {
+  backend().matmul(a, b, out);
+});
+TG_REGISTER_KERNEL(gather_stub, kCPU, [](const Tensor& x, int64_t dim, const Tensor& i, const Tensor& out) {
+  backend().gather(x, dim, i, out);
+});
+TG_REGISTER_KERNEL(scatter_add_stub, kCPU, [](const Tensor& out, int64_t dim, const Tensor& i, const Tensor& src) {
+  backend().scatter_add(out, dim, i, src);
+});
+TG_REGISTER_KERNEL(rand_uniform_stub, kCPU, [](const Tensor& out, uint64_t seed, uint64_t offset, double lo, double hi) {
+  backend().rand_uniform(out, seed, offset, lo, hi);
+});
+TG_REGISTER_KERNEL(rand_normal_stub, kCPU,
+                   [](const Tensor& out, uint64_t seed, uint64_t offset, double mean, double stddev) {
+                     backend().rand_normal(out, seed, offset, mean, stddev);
+                   });
+TG_REGISTER_KERNEL(bernoulli_stub, kCPU, [](const Tensor& p, const Tensor& out, uint64_t seed, uint64_t offset) {
+  backend().bernoulli(p, out, seed, offset);
+});
+
+}  // namespace
+
 }  // namespace tg::cpu

@@ -6,23 +6,25 @@
 
 namespace tg::cpu {
 
-class CpuBackend final : public Backend {
+// The CPU's primitives of core/backend.h; one instance (with the cache of freed
+// blocks) fills the CPU slots of the dispatch tables (end of cpu_backend.cpp).
+class CpuBackend {
  public:
-  void* allocate(size_t nbytes) override;
-  void deallocate(void* p, size_t nbytes) override;
-  void copy(const Tensor& src, const Tensor& dst) override;
-  void fill(const Tensor& dst, double value) override;
-  void unary(UnaryOp op, const Tensor& x, const Tensor& out, double p0, double p1) override;
-  void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) override;
-  void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) override;
+  void* allocate(size_t nbytes);
+  void deallocate(void* p, size_t nbytes);
+  void copy(const Tensor& src, const Tensor& dst);
+  void fill(const Tensor& dst, double value);
+  void unary(UnaryOp op, const Tensor& x, const Tensor& out, double p0, double p1);
+  void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out);
+  void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out);
   void reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims, const Tensor& out,
-              const Tensor& index) override;
-  void matmul(const Tensor& a, const Tensor& b, const Tensor& out) override;
-  void gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out) override;
-  void scatter_add(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src) override;
-  void rand_uniform(const Tensor& out, uint64_t seed, uint64_t offset, double lo, double hi) override;
-  void rand_normal(const Tensor& out, uint64_t seed, uint64_t offset, double mean, double stddev) override;
-  void bernoulli(const Tensor& p, const Tensor& out, uint64_t seed, uint64_t offset) override;
+              const Tensor& index);
+  void matmul(const Tensor& a, const Tensor& b, const Tensor& out);
+  void gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out);
+  void scatter_add(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src);
+  void rand_uniform(const Tensor& out, uint64_t seed, uint64_t offset, double lo, double hi);
+  void rand_normal(const Tensor& out, uint64_t seed, uint64_t offset, double mean, double stddev);
+  void bernoulli(const Tensor& p, const Tensor& out, uint64_t seed, uint64_t offset);
 
  private:
   static constexpr size_t kMaxCachedBytes = size_t(1) << 30;

@@ -1,4 +1,5 @@
-#include "core/cpu/optim_kernels.h"
+// CPU kernels of the fused optimizer updates (core/optim_kernels.h).
+#include "core/optim_kernels.h"
 
 #include "core/cpu/loops.h"
 
@@ -28,5 +29,8 @@ void adam_update(const Tensor& param, const Tensor& grad, const Tensor& m, const
     for (int64_t i = 0; i < n; ++i) adam_element<T>(s, p[i], g[i], mp[i], vp[i]);
   });
 }
+
+TG_REGISTER_KERNEL(sgd_update_stub, DeviceType::CPU, sgd_update);
+TG_REGISTER_KERNEL(adam_update_stub, DeviceType::CPU, adam_update);
 
 }  // namespace tg::cpu

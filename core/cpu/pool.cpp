@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "core/cpu/cnn_kernels.h"
+#include "core/cnn_kernels.h"
 #include "core/cpu/loops.h"
 
 namespace tg::cpu {
@@ -173,5 +173,12 @@ void adaptive_avg_pool2d_backward(const Tensor& gyt, const Tensor& gxt) {
     });
   });
 }
+
+TG_REGISTER_KERNEL(max_pool2d_forward_stub, DeviceType::CPU, max_pool2d_forward);
+TG_REGISTER_KERNEL(max_pool2d_backward_stub, DeviceType::CPU, max_pool2d_backward);
+TG_REGISTER_KERNEL(avg_pool2d_forward_stub, DeviceType::CPU, avg_pool2d_forward);
+TG_REGISTER_KERNEL(avg_pool2d_backward_stub, DeviceType::CPU, avg_pool2d_backward);
+TG_REGISTER_KERNEL(adaptive_avg_pool2d_forward_stub, DeviceType::CPU, adaptive_avg_pool2d_forward);
+TG_REGISTER_KERNEL(adaptive_avg_pool2d_backward_stub, DeviceType::CPU, adaptive_avg_pool2d_backward);
 
 }  // namespace tg::cpu

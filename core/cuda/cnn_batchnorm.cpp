@@ -1,7 +1,7 @@
 // Batch normalization on CUDA devices: tensors to pointers for the kernels of
 // cnn_batchnorm.cu (which says why these are not cuDNN's).
+#include "core/cnn_kernels.h"
 #include "core/cuda/check.h"
-#include "core/cuda/cnn.h"
 #include "core/cuda/cnn_kernels.h"
 #include "core/cuda/cudnn.h"
 
@@ -44,5 +44,9 @@ void batch_norm_backward(const Tensor& gy, const Tensor& x, const Tensor& mean, 
                                            ptr_or_null(gw), ptr_or_null(gb), channel_dims(x)),
                 "batch_norm_backward");
 }
+
+TG_REGISTER_KERNEL(batch_norm_stats_stub, DeviceType::CUDA, batch_norm_stats);
+TG_REGISTER_KERNEL(batch_norm_apply_stub, DeviceType::CUDA, batch_norm_apply);
+TG_REGISTER_KERNEL(batch_norm_backward_stub, DeviceType::CUDA, batch_norm_backward);
 
 }  // namespace tg::cuda

@@ -18,7 +18,7 @@
 #include <optional>
 #include <vector>
 
-#include "core/cuda/cnn.h"
+#include "core/cnn_kernels.h"
 #include "core/cuda/cudnn.h"
 #include "core/cuda_api.h"
 #include "core/ops.h"
@@ -244,5 +244,8 @@ void conv2d_backward(const Tensor& gy, const Tensor& x, const Tensor& w, const T
              op);
   }
 }
+
+TG_REGISTER_KERNEL(conv2d_forward_stub, DeviceType::CUDA, conv2d_forward);
+TG_REGISTER_KERNEL(conv2d_backward_stub, DeviceType::CUDA, conv2d_backward);
 
 }  // namespace tg::cuda

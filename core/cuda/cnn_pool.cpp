@@ -5,8 +5,8 @@
 // says why cuDNN does not fit them).
 #include <cmath>
 
+#include "core/cnn_kernels.h"
 #include "core/cuda/check.h"
-#include "core/cuda/cnn.h"
 #include "core/cuda/cnn_kernels.h"
 #include "core/cuda/cudnn.h"
 
@@ -95,5 +95,12 @@ void adaptive_avg_pool2d_backward(const Tensor& gy, const Tensor& gx) {
                                                     adaptive_dims(gx, gy)),
                 "adaptive_avg_pool2d_backward");
 }
+
+TG_REGISTER_KERNEL(max_pool2d_forward_stub, DeviceType::CUDA, max_pool2d_forward);
+TG_REGISTER_KERNEL(max_pool2d_backward_stub, DeviceType::CUDA, max_pool2d_backward);
+TG_REGISTER_KERNEL(avg_pool2d_forward_stub, DeviceType::CUDA, avg_pool2d_forward);
+TG_REGISTER_KERNEL(avg_pool2d_backward_stub, DeviceType::CUDA, avg_pool2d_backward);
+TG_REGISTER_KERNEL(adaptive_avg_pool2d_forward_stub, DeviceType::CUDA, adaptive_avg_pool2d_forward);
+TG_REGISTER_KERNEL(adaptive_avg_pool2d_backward_stub, DeviceType::CUDA, adaptive_avg_pool2d_backward);
 
 }  // namespace tg::cuda

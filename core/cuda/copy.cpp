@@ -56,7 +56,7 @@ void CudaBackend::copy(const Tensor& src, const Tensor& dst) {
   TG_CUDA_CHECK(cudaMemcpyAsync(host.raw_data(), dev.raw_data(), dev.nbytes(), cudaMemcpyDeviceToHost, stream_),
                 "copy_");
   synchronize("copy_");
-  if (!host.shares_storage(dst)) cpu_backend().copy(host, dst);
+  if (!host.shares_storage(dst)) copy_stub(Device::cpu(), "copy_", host, dst);
 }
 
 void CudaBackend::fill(const Tensor& dst, double value) {

@@ -23,13 +23,6 @@ int device_count() {
   return n;
 }
 
-// Backends are created on first use and deliberately never destroyed: tensors with
-// static lifetime may be freed after the CUDA runtime has shut down at exit, and
-// returning their blocks to a live cache needs no CUDA call.
-Backend* factory(int index) { return &cuda_backend(index); }
-
-const bool registered = (register_cuda_backend(&factory, &device_count), true);
-
 constexpr size_t kCublasWorkspace = 32u << 20;  // cuBLAS's recommendation for Hopper
 
 }  // namespace
@@ -105,25 +98,64 @@ void* CudaBackend::allocate(size_t nbytes) {
 
 void CudaBackend::deallocate(void* p, size_t) { allocator_.deallocate(p); }
 
-}  // namespace tg::cuda
+namespace {
 
-namespace tg {
-
-CudaMemoryStats cuda_memory_stats(int device) {
-  backend_for(Device::cuda(device), "cuda_memory_stats");
-  return cuda::cuda_backend(device).allocator().stats();
-}
-
-void cuda_empty_cache(int device) {
-  backend_for(Device::cuda(device), "cuda_empty_cache");
-  cuda::CudaBackend& b = cuda::cuda_backend(device);
+// The CUDA backend's entries in the dispatch tables of core/backend.h (the CNN ops,
+// optimizer updates and activations register beside their own kernels).
+const bool registered = (register_device_type(DeviceType::CUDA, &device_count), true);
+TG_REGISTER_KERNEL(allocate_stub, DeviceType::CUDA, [](Device d, size_t n) { return cuda_backend(d.index).allocate(n); });
+TG_REGISTER_KERNEL(deallocate_stub, DeviceType::CUDA,
+                   [](Device d, void* p, size_t n) { cuda_backend(d.index).deallocate(p, n); });
+// A copy between devices runs on the source's device when that is a GPU, else on the destination's.
+TG_REGISTER_KERNEL(copy_stub, DeviceType::CUDA, [](const Tensor& src, const Tensor& dst) {
+  backend_of(src.device().is_cuda() ? src : dst).copy(src, dst);
+});
+TG_REGISTER_KERNEL(fill_stub, DeviceType::CUDA, [](const Tensor& dst, double v) { backend_of(dst).fill(dst, v); });
+TG_REGISTER_KERNEL(unary_stub, DeviceType::CUDA,
+                   [](UnaryOp op, const Tensor& x, const Tensor& out, double p0, double p1) {
+                     backend_of(out).unary(op, x, out, p0, p1);
+                   });
+TG_REGISTER_KERNEL(binary_stub, DeviceType::CUDA, [](BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
+  backend_of(out).binary(op, a, b, out);
+});
+TG_REGISTER_KERNEL(where_stub, DeviceType::CUDA,
+                   [](const Tensor& c, const Tensor& a, const Tensor& b, const Tensor& out) {
+                     backend_of(out).where(c, a, b, out);
+                   });
+TG_REGISTER_KERNEL(reduce_stub, DeviceType::CUDA,
+                   [](ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims, const Tensor& out,
+                      const Tensor& index) { backend_of(x).reduce(op, x, dims, out, index); });
+TG_REGISTER_KERNEL(matmul_stub, DeviceType::CUDA,
+                   [](const Tensor& a, const Tensor& b, const Tensor& out) { backend_of(out).matmul(a, b, out); });
+TG_REGISTER_KERNEL(gather_stub, DeviceType::CUDA, [](const Tensor& x, int64_t dim, const Tensor& i, const Tensor& out) {
+  backend_of(out).gather(x, dim, i, out);
+});
+TG_REGISTER_KERNEL(scatter_add_stub, DeviceType::CUDA,
+                   [](const Tensor& out, int64_t dim, const Tensor& i, const Tensor& src) {
+                     backend_of(out).scatter_add(out, dim, i, src);
+                   });
+TG_REGISTER_KERNEL(rand_uniform_stub, DeviceType::CUDA,
+                   [](const Tensor& out, uint64_t seed, uint64_t offset, double lo, double hi) {
+                     backend_of(out).rand_uniform(out, seed, offset, lo, hi);
+                   });
+TG_REGISTER_KERNEL(rand_normal_stub, DeviceType::CUDA,
+                   [](const Tensor& out, uint64_t seed, uint64_t offset, double mean, double stddev) {
+                     backend_of(out).rand_normal(out, seed, offset, mean, stddev);
+                   });
+TG_REGISTER_KERNEL(bernoulli_stub, DeviceType::CUDA, [](const Tensor& p, const Tensor& out, uint64_t seed,
+                                                        uint64_t offset) {
+  backend_of(out).bernoulli(p, out, seed, offset);
+});
+TG_REGISTER_KERNEL(memory_stats_stub, DeviceType::CUDA,
+                   [](Device d) { return cuda_backend(d.index).allocator().stats(); });
+TG_REGISTER_KERNEL(empty_cache_stub, DeviceType::CUDA, [](Device d) {
+  CudaBackend& b = cuda_backend(d.index);
   b.synchronize("cuda_empty_cache");
   b.allocator().empty_cache();
-}
+});
+TG_REGISTER_KERNEL(synchronize_stub, DeviceType::CUDA,
+                   [](Device d) { cuda_backend(d.index).synchronize("cuda_synchronize"); });
 
-void cuda_synchronize(int device) {
-  backend_for(Device::cuda(device), "cuda_synchronize");
-  cuda::cuda_backend(device).synchronize("cuda_synchronize");
-}
+}  // namespace
 
-}  // namespace tg
+}  // namespace tg::cuda

@@ -9,30 +9,31 @@
 #include <cuda_runtime_api.h>
 
 #include "core/backend.h"
+#include "core/cuda_kernel.h"
 #include "core/cuda/allocator.h"
 #include "core/cuda/kernels.h"
 
 namespace tg::cuda {
 
-class CudaBackend final : public Backend {
+class CudaBackend {
  public:
   explicit CudaBackend(int index);
 
-  void* allocate(size_t nbytes) override;
-  void deallocate(void* p, size_t nbytes) override;
-  void copy(const Tensor& src, const Tensor& dst) override;
-  void fill(const Tensor& dst, double value) override;
-  void unary(UnaryOp op, const Tensor& x, const Tensor& out, double p0, double p1) override;
-  void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) override;
-  void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) override;
+  void* allocate(size_t nbytes);
+  void deallocate(void* p, size_t nbytes);
+  void copy(const Tensor& src, const Tensor& dst);
+  void fill(const Tensor& dst, double value);
+  void unary(UnaryOp op, const Tensor& x, const Tensor& out, double p0, double p1);
+  void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out);
+  void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out);
   void reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims, const Tensor& out,
-              const Tensor& index) override;
-  void matmul(const Tensor& a, const Tensor& b, const Tensor& out) override;
-  void gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out) override;
-  void scatter_add(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src) override;
-  void rand_uniform(const Tensor& out, uint64_t seed, uint64_t offset, double lo, double hi) override;
-  void rand_normal(const Tensor& out, uint64_t seed, uint64_t offset, double mean, double stddev) override;
-  void bernoulli(const Tensor& p, const Tensor& out, uint64_t seed, uint64_t offset) override;
+              const Tensor& index);
+  void matmul(const Tensor& a, const Tensor& b, const Tensor& out);
+  void gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out);
+  void scatter_add(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& src);
+  void rand_uniform(const Tensor& out, uint64_t seed, uint64_t offset, double lo, double hi);
+  void rand_normal(const Tensor& out, uint64_t seed, uint64_t offset, double mean, double stddev);
+  void bernoulli(const Tensor& p, const Tensor& out, uint64_t seed, uint64_t offset);
 
   // Makes this backend's device current for the calling thread.
   void activate(const char* op) const;
@@ -59,8 +60,5 @@ class CudaBackend final : public Backend {
 CudaBackend& cuda_backend(int index);
 // The backend of a CUDA tensor's device.
 CudaBackend& backend_of(const Tensor& t);
-// For a launcher: makes t's device current for the calling thread (naming op on
-// failure) and returns the device's stream.
-cudaStream_t stream_of(const Tensor& t, const char* op);
 
 }  // namespace tg::cuda

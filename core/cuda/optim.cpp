@@ -1,4 +1,6 @@
-#include "core/cuda/optim.h"
+// CUDA kernels of the fused optimizer updates, host side (core/optim_kernels.h): the
+// update is queued on the device's stream.
+#include "core/optim_kernels.h"
 
 #include "core/cuda/check.h"
 #include "core/cuda/cuda_backend.h"
@@ -19,5 +21,8 @@ void adam_update(const Tensor& param, const Tensor& grad, const Tensor& m, const
                                    m.raw_data(), v.raw_data(), param.numel(), s),
                 op);
 }
+
+TG_REGISTER_KERNEL(sgd_update_stub, DeviceType::CUDA, sgd_update);
+TG_REGISTER_KERNEL(adam_update_stub, DeviceType::CUDA, adam_update);
 
 }  // namespace tg::cuda

@@ -32,13 +32,11 @@ using namespace tg;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-static std::shared_ptr<Module> make_model(const std::string& act) {
+static Sequential make_model(const std::string& act) {
   auto a = [&](bool spatial, int64_t channels) { return make_activation(act, spatial, channels); };
-  return std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
-      std::make_shared<Conv2d>(1, 32, 3, 1, 1), std::make_shared<BatchNorm2d>(32), a(true, 32),
-      std::make_shared<MaxPool2d>(2), std::make_shared<Conv2d>(32, 64, 3, 1, 1), std::make_shared<BatchNorm2d>(64),
-      a(true, 64), std::make_shared<MaxPool2d>(2), std::make_shared<Flatten>(), std::make_shared<Linear>(64 * 7 * 7, 128),
-      a(false, 128), std::make_shared<Linear>(128, 10)});
+  return Sequential{Conv2d(1, 32, 3, 1, 1), BatchNorm2d(32), a(true, 32), MaxPool2d(2),
+                    Conv2d(32, 64, 3, 1, 1), BatchNorm2d(64), a(true, 64), MaxPool2d(2),
+                    Flatten(), Linear(64 * 7 * 7, 128), a(false, 128), Linear(128, 10)};
 }
 
 // Checkpoint = model tensors ("model.<name>") + optimizer state ("optim.<name>") + metadata.
@@ -80,17 +78,15 @@ static EvalResult evaluate(Module& model, DataLoader& loader) {
   NoGrad no_grad;
   model.eval();
   double loss = 0;
-  int64_t correct = 0, n = 0;
+  double correct = 0, n = 0;
   for (const Batch& b : loader) {
-    Variable logits = model(Variable(b.data));
+    Variable logits = model(b.data);
     loss += cross_entropy(logits, b.target, Reduction::Sum).item();
-    auto pred = argmax(logits.data(), 1).to_vector<int64_t>();
-    auto truth = b.target.to_vector<int64_t>();
-    for (size_t i = 0; i < pred.size(); ++i) correct += pred[i] == truth[i];
-    n += (int64_t)pred.size();
+    correct += sum(eq(argmax(logits.data(), 1), b.target)).item();
+    n += (double)b.target.numel();
   }
   model.train();
-  return {loss / (double)n, (double)correct / (double)n};
+  return {loss / n, correct / n};
 }
 
 int main(int argc, char** argv) {
@@ -131,28 +127,27 @@ int main(int argc, char** argv) {
       throw Error(fmt::format("fashion_mnist: {} not found in {} (install the Debian package dataset-fashion-mnist "
                               "or pass --data)", stem, data_dir));
     };
-    std::shared_ptr<const Dataset> train = std::make_shared<MNIST>(
-        MNIST::from_files(find("train-images-idx3-ubyte"), find("train-labels-idx1-ubyte")));
-    std::shared_ptr<const Dataset> test = std::make_shared<MNIST>(
-        MNIST::from_files(find("t10k-images-idx3-ubyte"), find("t10k-labels-idx1-ubyte")));
-    if (limit_train > 0) train = std::make_shared<SubsetDataset>(train, limit_train);
-    if (limit_test > 0) test = std::make_shared<SubsetDataset>(test, limit_test);
-    auto norm = std::make_shared<Normalize>(std::vector<double>{0.2860}, std::vector<double>{0.3530});
-    DataLoader train_loader(std::make_shared<TransformDataset>(train, norm),
+    auto load = [&](const std::string& split, int64_t limit) -> Shared<const Dataset> {
+      MNIST all = MNIST::from_files(find(split + "-images-idx3-ubyte"), find(split + "-labels-idx1-ubyte"));
+      if (limit > 0) return SubsetDataset(std::move(all), limit);
+      return all;
+    };
+    const Shared<const Dataset> train = load("train", limit_train), test = load("t10k", limit_test);
+    const Shared<const Transform> norm = Normalize({0.2860}, {0.3530});
+    DataLoader train_loader(TransformDataset(train, norm),
                             {.batch_size = batch_size, .shuffle = true, .num_workers = workers, .seed = seed});
-    DataLoader test_loader(std::make_shared<TransformDataset>(test, norm), {.batch_size = 500, .num_workers = workers});
+    DataLoader test_loader(TransformDataset(test, norm), {.batch_size = 500, .num_workers = workers});
 
     manual_seed(seed);
-    auto model = make_model(activation);
-    Adam opt(model->parameters(), {.lr = lr});
+    Sequential model = make_model(activation);
+    Adam opt(model.parameters(), {.lr = lr});
     StepLR schedule(opt, 1, lr_decay);
     int64_t start_epoch = 0;
     if (!resume.empty()) {
-      start_epoch = load_checkpoint(resume, *model, opt, activation);
+      start_epoch = load_checkpoint(resume, model, opt, activation);
       fmt::print("resumed from {} at epoch {}\n", resume, start_epoch);
     }
-    int64_t nparams = 0;
-    for (auto& p : model->parameters()) nparams += p.numel();
+    const int64_t nparams = model.num_parameters();
     fmt::print("fashion_mnist: {} train / {} test images, activation {}, {} parameters, batch {}, Adam lr {} (×{}/epoch), "
                "{} threads, {} loader workers\n",
                train->size(), test->size(), activation, nparams, batch_size, lr, lr_decay, threads, workers);
@@ -171,7 +166,7 @@ int main(int argc, char** argv) {
       const auto t0 = Clock::now();
       for (const Batch& b : train_loader) {
         opt.zero_grad();
-        Variable loss = cross_entropy((*model)(Variable(b.data)), b.target);
+        Variable loss = cross_entropy(model(b.data), b.target);
         loss.backward();
         opt.step();
         const int64_t n = b.data.size(0);
@@ -182,7 +177,7 @@ int main(int argc, char** argv) {
       const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
       total_seconds += secs;
       bar.finish();
-      last = evaluate(*model, test_loader);
+      last = evaluate(model, test_loader);
       const double train_loss = loss_sum / (double)seen;
       fmt::print("epoch {}/{}: train loss {:.4f}, test loss {:.4f}, test accuracy {:.2f}%, {:.0f} samples/s, {:.1f}s\n",
                  epoch + 1, epochs, train_loss, last.loss, 100 * last.accuracy, (double)seen / secs, secs);
@@ -192,7 +187,7 @@ int main(int argc, char** argv) {
                              {"seconds", secs},            {"activation", activation}, {"threads", threads}};
       metrics << line.dump() << std::endl;
       const fs::path ckpt = run_dir / fmt::format("epoch{}.safetensors", epoch + 1);
-      save_checkpoint(ckpt, *model, opt, epoch + 1, activation);
+      save_checkpoint(ckpt, model, opt, epoch + 1, activation);
     }
     fmt::print("done: {} epochs, final test accuracy {:.2f}%, {:.1f}s of training; metrics in {}\n", epochs,
                100 * last.accuracy, total_seconds, (run_dir / "metrics.jsonl").string());

@@ -5,7 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
-#include "activations/basic.h"
+#include "activations/registry.h"
 #include "core/parallel.h"
 #include "core/random.h"
 #include "layers/linear.h"
@@ -13,11 +13,6 @@
 #include "optim/adam.h"
 
 using namespace tg;
-
-static std::shared_ptr<Module> activation(const std::string& name) {
-  if (name == "relu") return std::make_shared<ReLU>();
-  return std::make_shared<GELU>();
-}
 
 int main(int argc, char** argv) {
   CLI::App app{"GELU vs ReLU on the GELU paper's toy regression"};
@@ -41,12 +36,12 @@ int main(int argc, char** argv) {
     Tensor y = data == "gaussian" ? randn({batch, 1}, kFloat32, &g) : uniform({batch, 1}, -1, 1, kFloat32, &g);
     for (std::string act : {"relu", "gelu"}) {
       manual_seed(seed + 1);  // the same initial weights for both activations
-      Sequential net({std::make_shared<Linear>(inputs, hidden), activation(act), std::make_shared<Linear>(hidden, 1)});
+      Sequential net{Linear(inputs, hidden), make_activation(act), Linear(hidden, 1)};
       Adam opt(net.parameters(), {.lr = lr});
       fmt::print("{:>8} {:>4}:", data, act);
       for (int e = 1; e <= epochs; ++e) {
         opt.zero_grad();
-        Variable loss = mse_loss(net(Variable(x)), Variable(y));
+        Variable loss = mse_loss(net(x), y);
         loss.backward();
         opt.step();
         if (e == 1 || e % every == 0) fmt::print(" {}:{:.2e}", e, loss.item());

@@ -8,7 +8,8 @@
 // The backward is the op's node alone (no gradient accumulation into a leaf), as in
 // bench_activations. Target: forward+backward bandwidth ≥ 70% of the copy's (the
 // "summary: " line, which scripts/gpu-check puts in its table).
-// Without a CUDA device it prints one line saying so and exits 0.
+// Built with the CUDA backend only; without a CUDA device it prints one line saying so
+// and exits 0.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <fmt/core.h>
@@ -17,26 +18,19 @@
 
 #include "activations/vec_gelu.h"
 #include "core/cuda_api.h"
+#include "core/cuda_kernel.h"
 #include "core/random.h"
-#ifdef TG_WITH_CUDA
-#include <cuda_runtime_api.h>
-
-#include "core/cuda/check.h"
-#include "core/cuda/cuda_backend.h"
-#endif
 
 using namespace tg;
 
-#ifdef TG_WITH_CUDA
-// Median milliseconds per run of f on device 0's stream, after two warm-up runs: `reps`
+// Median milliseconds per run of f on the device's stream, after two warm-up runs: `reps`
 // samples, each the mean of kBatch back-to-back runs between two events. (One run per
 // sample would also count the host's time to reach the first launch, during which the
 // GPU idles after the start event: tens of microseconds of autograd and launch work
 // beside kernels of a few hundred. Back to back, later runs' host work overlaps the
 // GPU's.)
 constexpr int kBatch = 5;
-double median_ms(int reps, const std::function<void()>& f) {
-  const cudaStream_t stream = cuda::cuda_backend(0).stream();
+double median_ms(cudaStream_t stream, int reps, const std::function<void()>& f) {
   cudaEvent_t start, stop;
   TG_CUDA_CHECK(cudaEventCreate(&start), "bench");
   TG_CUDA_CHECK(cudaEventCreate(&stop), "bench");
@@ -59,7 +53,6 @@ double median_ms(int reps, const std::function<void()>& f) {
   std::sort(ms.begin(), ms.end());
   return ms[ms.size() / 2];
 }
-#endif
 
 int main(int argc, char** argv) {
   CLI::App app{"VecGELU blocks(4) forward+backward on a CUDA device, against a device-to-device copy"};
@@ -76,22 +69,21 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (cuda_device_count() == 0) {
-    fmt::print("bench_cuda_vec_gelu: no CUDA device ({}); nothing to measure\n",
-               cuda_compiled() ? "none found" : "built without the CUDA backend");
+    fmt::print("bench_cuda_vec_gelu: no CUDA device (none found); nothing to measure\n");
     return 0;
   }
-#ifdef TG_WITH_CUDA
   Generator gen(1);
   const Tensor x = randn(shape, kFloat32, Device::cuda(), &gen), g = randn(shape, kFloat32, Device::cuda(), &gen);
   const Tensor copy_out = empty_like(x);
   const double n = (double)x.numel(), gb = 1e-9 * 4 * n;
   Variable xv(x, true);
   const std::vector<bool> needs{true};
+  const cudaStream_t stream = cuda::stream_of(x, "bench_cuda_vec_gelu");
 
-  const double t_copy = median_ms(reps, [&] { copy_out.copy_(x); });
-  const double t_fwd = median_ms(reps, [&] { vec_gelu(xv); });
+  const double t_copy = median_ms(stream, reps, [&] { copy_out.copy_(x); });
+  const double t_fwd = median_ms(stream, reps, [&] { vec_gelu(xv); });
   const Variable y = vec_gelu(xv);
-  const double t_bwd = median_ms(reps, [&] { y.grad_fn()->backward(g, needs); });
+  const double t_bwd = median_ms(stream, reps, [&] { y.grad_fn()->backward(g, needs); });
 
   // GB/s from GB moved and milliseconds.
   auto rate = [](double gbytes, double ms) { return gbytes / (ms * 1e-3); };
@@ -105,6 +97,5 @@ int main(int argc, char** argv) {
   const double ratio = bw_vec / bw_copy;
   fmt::print("summary: vec_gelu blocks(4) fwd+bwd {:.0f} GB/s = {:.1f}% of copy's {:.0f} GB/s (target >= 70%: {})\n",
              bw_vec, 100 * ratio, bw_copy, ratio >= 0.7 ? "met" : "NOT met");
-#endif
   return 0;
 }

@@ -1,8 +1,8 @@
 // The CUDA caching allocator's bookkeeping, with host malloc standing in for
-// cudaMalloc: it runs wherever the backend is compiled, GPU or not.
+// cudaMalloc: it runs wherever the backend is compiled, GPU or not (tests/cuda/ is
+// built only with the CUDA backend).
 #include <doctest/doctest.h>
 
-#ifdef TG_WITH_CUDA
 #include <cstdlib>
 #include <set>
 
@@ -81,4 +81,3 @@ TEST_CASE("cuda allocator: out of memory releases the cache, then fails with the
                        tg::Error);
   std::free(big);
 }
-#endif

@@ -1,0 +1,48 @@
+#pragma once
+// The device kernels of the activations that are not plain elementwise ops (those
+// have UnaryKernels<Op>, activations/unary.h): one dispatch table each
+// (core/dispatch.h). The CPU kernel registers in the activation's own .cpp, the CUDA
+// kernel in activations/cuda/{unary,vector}.cpp. Arguments arrive checked by the
+// activation: float32/float64, contiguous where said, the shape fitting the grouping;
+// results are new tensors on the input's device.
+#include <cstdint>
+#include <vector>
+
+#include "activations/grouping.h"
+#include "activations/pointwise_stochastic_gelu.h"
+#include "core/dispatch.h"
+#include "core/tensor.h"
+
+namespace tg::act {
+
+// y = op.sample(x_i, i) with i the row-major index; x contiguous.
+extern DispatchStub<Tensor (*)(const StochasticGelu& op, const Tensor& x)> stochastic_gelu_stub;
+
+// PReLU of contiguous x seen as [outer, channels, inner] with contiguous slopes w.
+extern DispatchStub<Tensor (*)(const Tensor& x, const Tensor& w, int64_t inner)> prelu_forward_stub;
+// {dx, dw}, each computed only where `need` asks (else undefined); g any layout.
+extern DispatchStub<std::vector<Tensor> (*)(const Tensor& g, const Tensor& x, const Tensor& w, int64_t inner,
+                                            const std::vector<bool>& need)>
+    prelu_backward_stub;
+
+// Vector activations, every tensor contiguous (vec_gelu.cpp, vec_erf.cpp).
+// y = P(d/2, ‖v‖²/2)·v per vector; dx from the input x and upstream g.
+extern DispatchStub<Tensor (*)(const Tensor& x, const VectorGrouping& grouping)> vec_gelu_forward_stub;
+extern DispatchStub<Tensor (*)(const Tensor& x, const Tensor& g, const VectorGrouping& grouping)>
+    vec_gelu_backward_stub;
+// Probabilistic VecGELU: y = m·v, m = [u ≤ p], u from Philox block (seed, offset + vector);
+// p (one per vector, x's dtype) is returned through `p`.
+extern DispatchStub<Tensor (*)(const Tensor& x, const VectorGrouping& grouping, uint64_t seed, uint64_t offset,
+                               Tensor& p)>
+    probabilistic_vec_gelu_stub;
+// out_v = scale[v]·in_v (the probabilistic backward: dx = p·g).
+extern DispatchStub<Tensor (*)(const Tensor& in, const Tensor& scale, const VectorGrouping& grouping)>
+    vector_scale_stub;
+// y = erf(‖v‖/(√2σ))·v per vector; backward: dx, and dsigma = Σ_v (v·g)·∂s/∂σ as a
+// one-element float64 tensor on x's device.
+extern DispatchStub<Tensor (*)(const Tensor& x, const VectorGrouping& grouping, double sigma)> vec_erf_forward_stub;
+extern DispatchStub<Tensor (*)(const Tensor& x, const Tensor& g, const VectorGrouping& grouping, double sigma,
+                               Tensor& dsigma)>
+    vec_erf_backward_stub;
+
+}  // namespace tg::act
