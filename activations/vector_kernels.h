@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "activations/grouping.h"
-#include "core/cpu/loops.h"
+#include "core/kernel.h"
 
 namespace tg::act {
 

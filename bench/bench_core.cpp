@@ -15,6 +15,7 @@
 #include "bench/timing.h"
 
 using namespace tg;
+using namespace tg::ops;
 
 int main(int argc, char** argv) {
   CLI::App app{"tapegrad core benchmarks (matmul vs Eigen, elementwise vs copy)"};

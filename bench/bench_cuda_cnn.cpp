@@ -32,6 +32,7 @@
 #include "optim/adam.h"
 
 using namespace tg;
+using namespace tg::ops;
 
 struct CnnShape {
   int64_t batch, size;

@@ -114,6 +114,8 @@ int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t paddin
   return (in + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1;
 }
 
+namespace ops {
+
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Int2 stride, Int2 padding, Int2 dilation,
               int64_t groups) {
   check_operands("conv2d", x, {&weight, &bias});
@@ -255,5 +257,7 @@ BatchNormGrads batch_norm_backward(const Tensor& grad_y, const Tensor& x, const 
                 invstd.contiguous(), contiguous_or_empty(weight), batch_stats, r.grad_x, r.grad_weight, r.grad_bias);
   return r;
 }
+
+}  // namespace ops
 
 }  // namespace tg

@@ -5,6 +5,9 @@
 // offending shapes), allocate the results and dispatch to the device's kernels
 // (core/cnn_kernels.h). No gradients here: layers/ wraps them in Variables.
 //
+// The front functions are Tensor math in namespace tg::ops (see core/ops.h); the
+// differentiable ops of the same names are in layers/.
+//
 // Layout is NCHW as torch. Inputs may be any strided view (they are made contiguous);
 // results are contiguous. Only float32 and float64 are accepted, and all operands
 // of one call must share dtype and device.
@@ -32,6 +35,26 @@ struct ConvGeometry {
 // Output size of a window op along one dim: ⌊(in + 2·pad − dil·(k − 1) − 1)/stride⌋ + 1.
 int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation);
 
+// The results of the front functions below.
+struct Conv2dGrads {
+  Tensor grad_x, grad_weight, grad_bias;
+};
+// Pooling windows of kernel (KH, KW) with stride and zero padding; padding at most half the kernel, as torch.
+struct PoolGeometry {
+  int64_t N, C, H, W, OH, OW, KH, KW, sh, sw, ph, pw;
+};
+struct MaxPool2dResult {
+  Tensor y, indices;
+};
+struct BatchNormStats {
+  Tensor mean, var;
+};
+struct BatchNormGrads {
+  Tensor grad_x, grad_weight, grad_bias;
+};
+
+namespace ops {
+
 // ---- convolution -----------------------------------------------------------------------
 // y[n,o] = b[o] + Σ_{c in o's group, i, j} w[o, c, i, j] · x_pad[n, c, oh·sh + i·dh, ow·sw + j·dw].
 // x [N, C, H, W], weight [O, C/groups, KH, KW], bias [O] or undefined → [N, O, OH, OW].
@@ -41,23 +64,12 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Int2 st
 
 // Gradients of conv2d given grad_y [N, O, OH, OW]. Each output is computed only when
 // its flag is set (else undefined): grad_x [N,C,H,W], grad_weight [O,C/groups,KH,KW], grad_bias [O].
-struct Conv2dGrads {
-  Tensor grad_x, grad_weight, grad_bias;
-};
 Conv2dGrads conv2d_backward(const Tensor& grad_y, const Tensor& x, const Tensor& weight, Int2 stride, Int2 padding,
                             Int2 dilation, int64_t groups, bool need_x, bool need_weight, bool need_bias);
 
 // ---- pooling ------------------------------------------------------------------------------
-// Windows of kernel (KH, KW) with stride and zero padding; padding at most half the kernel, as torch.
-struct PoolGeometry {
-  int64_t N, C, H, W, OH, OW, KH, KW, sh, sw, ph, pw;
-};
-
 // y = max over each window (padding never wins); indices [N,C,OH,OW] int64 hold the
 // flat position ih·W + iw of the maximum in its input plane (the first one on ties).
-struct MaxPool2dResult {
-  Tensor y, indices;
-};
 MaxPool2dResult max_pool2d(const Tensor& x, Int2 kernel, Int2 stride, Int2 padding = 0);
 // grad_x[n, c, indices] += grad_y.
 Tensor max_pool2d_backward(const Tensor& grad_y, const Tensor& indices, const Shape& x_shape);
@@ -74,9 +86,6 @@ Tensor adaptive_avg_pool2d_backward(const Tensor& grad_y, const Shape& x_shape);
 
 // ---- batch normalization (x [N, C, ...], statistics per channel) ------------------------------
 // Per-channel mean and biased variance over N and the trailing dims (float64 accumulation).
-struct BatchNormStats {
-  Tensor mean, var;
-};
 BatchNormStats batch_norm_stats(const Tensor& x);
 // y = (x − mean[c])·invstd[c]·weight[c] + bias[c]; weight/bias may be undefined (1 and 0).
 Tensor batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& invstd, const Tensor& weight,
@@ -85,11 +94,10 @@ Tensor batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& invst
 //   grad_weight = Σ grad_y·x̂, grad_bias = Σ grad_y,
 //   grad_x = invstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) when batch_stats (mean/invstd came from x),
 //   grad_x = invstd·ĝ otherwise (running statistics are constants).
-struct BatchNormGrads {
-  Tensor grad_x, grad_weight, grad_bias;
-};
 BatchNormGrads batch_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& mean, const Tensor& invstd,
                                    const Tensor& weight, bool batch_stats, bool need_x, bool need_weight,
                                    bool need_bias);
+
+}  // namespace ops
 
 }  // namespace tg

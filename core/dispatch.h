@@ -44,8 +44,6 @@ class DispatchStub<R (*)(Args...)> {
     TG_CHECK(fn != nullptr, op, "no kernel for device {} in this build", device.str());
     return fn(std::forward<A>(args)...);
   }
-  // Whether a kernel is registered for the device type.
-  bool has(DeviceType type) const { return table_[slot(type)] != nullptr; }
   void set(DeviceType type, Fn fn) { table_[slot(type)] = fn; }
 
  private:

@@ -21,6 +21,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   return out;
 }
 
+namespace ops {
+
 static void check_defined(const Tensor& t, const char* op) { TG_CHECK(t.defined(), op, "undefined tensor argument"); }
 
 static void check_float(const Tensor& t, const char* op) {
@@ -337,6 +339,8 @@ Tensor scatter_add(const Shape& shape, int64_t dim, const Tensor& index, const T
   scatter_add_stub(src.device(), "scatter_add", out, dim, index, src);
   return out;
 }
+
+}  // namespace ops
 
 bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
   TG_CHECK(a.shape() == b.shape(), "allclose", "shapes differ: {} and {}", shape_str(a.shape()), shape_str(b.shape()));

@@ -3,6 +3,11 @@
 // tg::Error that names the op and the offending values), allocates the result and
 // dispatches to one kernel per backend (core/cpu, core/cuda). No gradients here.
 //
+// The Tensor math lives in namespace tg::ops, apart from the differentiable ops of the
+// same names (autograd/functions.h): exp(v) is always the recorded op, ops::exp(t) the
+// plain Tensor function, so neither is picked by accident. Code of the library itself
+// opens `using namespace ops;` where it computes on Tensors.
+//
 // Broadcasting follows NumPy: shapes are aligned at the trailing dimension, and a
 // dimension of size 1 stretches to the other. Mixed float32/float64 operands are an
 // error (convert explicitly with .to(dtype)), as are operands on different devices.
@@ -14,6 +19,8 @@ namespace tg {
 
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 
+namespace ops {
+
 // ---- elementwise ------------------------------------------------------------------
 Tensor add(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
@@ -23,7 +30,7 @@ Tensor pow(const Tensor& a, const Tensor& b);
 Tensor maximum(const Tensor& a, const Tensor& b);
 Tensor minimum(const Tensor& a, const Tensor& b);
 // Comparisons return 1 or 0 in the operands' dtype; two int64 operands compare
-// exactly for |values| <= 2^53 (labels: accuracy is sum(eq(argmax(logits, 1), target))).
+// exactly for |values| <= 2^53 (accuracy: ops::sum(ops::eq(ops::argmax(logits, 1), target))).
 Tensor eq(const Tensor& a, const Tensor& b);
 Tensor ne(const Tensor& a, const Tensor& b);
 Tensor lt(const Tensor& a, const Tensor& b);
@@ -75,19 +82,21 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
 // Adds src into a zero tensor of `shape` at index along dim (the adjoint of gather).
 Tensor scatter_add(const Shape& shape, int64_t dim, const Tensor& index, const Tensor& src);
 
+}  // namespace ops
+
 // ---- operators --------------------------------------------------------------------
-inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-inline Tensor operator+(const Tensor& a, double b) { return add(a, b); }
-inline Tensor operator-(const Tensor& a, double b) { return sub(a, b); }
-inline Tensor operator*(const Tensor& a, double b) { return mul(a, b); }
-inline Tensor operator/(const Tensor& a, double b) { return div(a, b); }
-inline Tensor operator+(double a, const Tensor& b) { return add(b, a); }
-inline Tensor operator-(double a, const Tensor& b) { return rsub(b, a); }
-inline Tensor operator*(double a, const Tensor& b) { return mul(b, a); }
-inline Tensor operator-(const Tensor& x) { return neg(x); }
+inline Tensor operator+(const Tensor& a, const Tensor& b) { return ops::add(a, b); }
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return ops::sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return ops::mul(a, b); }
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return ops::div(a, b); }
+inline Tensor operator+(const Tensor& a, double b) { return ops::add(a, b); }
+inline Tensor operator-(const Tensor& a, double b) { return ops::sub(a, b); }
+inline Tensor operator*(const Tensor& a, double b) { return ops::mul(a, b); }
+inline Tensor operator/(const Tensor& a, double b) { return ops::div(a, b); }
+inline Tensor operator+(double a, const Tensor& b) { return ops::add(b, a); }
+inline Tensor operator-(double a, const Tensor& b) { return ops::rsub(b, a); }
+inline Tensor operator*(double a, const Tensor& b) { return ops::mul(b, a); }
+inline Tensor operator-(const Tensor& x) { return ops::neg(x); }
 
 // ---- comparison helper for tests ----------------------------------------------------
 // True when |a - b| <= atol + rtol * |b| elementwise (shapes must match; NaN == NaN

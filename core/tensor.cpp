@@ -12,6 +12,8 @@
 
 namespace tg {
 
+using namespace ops;
+
 std::string shape_str(const Shape& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
 
 int64_t shape_numel(const Shape& s) {

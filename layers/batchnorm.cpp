@@ -4,6 +4,8 @@
 
 namespace tg {
 
+using namespace ops;
+
 // Forward: y = (x − mean)·invstd·weight + bias, invstd = 1/√(var + eps), with batch or
 // running statistics; backward: core's batch_norm_backward (math in core/conv.h).
 Variable batch_norm(const Variable& x, const Tensor& running_mean, const Tensor& running_var,

@@ -6,6 +6,8 @@
 
 namespace tg {
 
+using namespace ops;
+
 // Forward and backward are core's conv2d and conv2d_backward (math in core/conv.h);
 // the node saves the input and the weight.
 Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias, Int2 stride, Int2 padding,

@@ -2,6 +2,8 @@
 
 namespace tg {
 
+using namespace ops;
+
 static void check_p(double p) {
   TG_CHECK(p >= 0 && p <= 1, "dropout", "probability p must be in [0, 1], got {}", p);
 }

@@ -8,6 +8,8 @@
 
 namespace tg {
 
+using namespace ops;
+
 Variable linear(const Variable& x, const Variable& weight, const Variable& bias) {
   TG_CHECK(x.dim() >= 1 && weight.dim() == 2 && x.size(-1) == weight.size(1), "linear",
            "input of shape {} does not match weight of shape {} (expected [..., {}])", shape_str(x.shape()),

@@ -2,6 +2,8 @@
 
 namespace tg {
 
+using namespace ops;
+
 using Grads = std::vector<Tensor>;
 using Needs = std::vector<bool>;
 
@@ -19,13 +21,13 @@ Variable mse_loss(const Variable& input, const Variable& target, Reduction r) {
   TG_CHECK(input.dtype() == target.dtype(), "mse_loss", "dtype mismatch: {} and {}", dtype_name(input.dtype()),
            dtype_name(target.dtype()));
   broadcast_shapes(input.shape(), target.shape(), "mse_loss");
-  Tensor diff = tg::sub(input.data(), target.data());
+  Tensor diff = ops::sub(input.data(), target.data());
   TG_CHECK(diff.shape() == input.shape(), "mse_loss", "target shape {} would broadcast input shape {} to {}",
            shape_str(target.shape()), shape_str(input.shape()), shape_str(diff.shape()));
   Shape ts = target.shape();
   Variable sq = record("mse_loss", square(diff), {input, target}, [diff, ts](const Tensor& g, const Needs& n) {
-    Tensor d = tg::mul(tg::mul(g, diff), 2.0);
-    return Grads{n[0] ? d : Tensor(), n[1] ? sum_to(tg::neg(d), ts) : Tensor()};
+    Tensor d = ops::mul(ops::mul(g, diff), 2.0);
+    return Grads{n[0] ? d : Tensor(), n[1] ? sum_to(ops::neg(d), ts) : Tensor()};
   });
   return reduce(sq, r);
 }
@@ -42,16 +44,16 @@ Variable cross_entropy(const Variable& logits, const Variable& target_variable, 
   for (int64_t t : target.to_vector<int64_t>())
     TG_CHECK(t >= 0 && t < C, "cross_entropy", "target {} out of range for {} classes", t, C);
   const Tensor& x = logits.data();
-  Tensor m = tg::max(x, 1, true);
-  Tensor e = tg::exp(tg::sub(x, m));
-  Tensor s = tg::sum(e, {1}, true);
+  Tensor m = ops::max(x, 1, true);
+  Tensor e = ops::exp(ops::sub(x, m));
+  Tensor s = ops::sum(e, {1}, true);
   Tensor idx = target.unsqueeze(1).to(x.device());
-  Tensor loss = tg::sub(tg::add(tg::log(s), m), tg::gather(x, 1, idx)).view({x.size(0)});
-  Tensor p = tg::div(e, s);
+  Tensor loss = ops::sub(ops::add(ops::log(s), m), ops::gather(x, 1, idx)).view({x.size(0)});
+  Tensor p = ops::div(e, s);
   Shape xs = x.shape();
   Variable per = record("cross_entropy", loss, {logits}, [p, idx, xs](const Tensor& g, const Needs&) {
     Tensor gc = g.reshape({xs[0], 1});
-    return Grads{tg::sub(tg::mul(p, gc), tg::scatter_add(xs, 1, idx, gc.contiguous()))};
+    return Grads{ops::sub(ops::mul(p, gc), ops::scatter_add(xs, 1, idx, gc.contiguous()))};
   });
   return reduce(per, r);
 }
@@ -62,12 +64,12 @@ Variable binary_cross_entropy_with_logits(const Variable& logits, const Variable
            "logits shape {} differs from target shape {}", shape_str(logits.shape()), shape_str(target.shape()));
   const Tensor& x = logits.data();
   const Tensor& y = target.data();
-  Tensor ax = tg::abs(x);
-  Tensor loss = tg::add(tg::sub(tg::maximum(x, zeros({}, x.dtype(), x.device())), tg::mul(x, y)),
-                        tg::log(tg::add(tg::exp(tg::neg(ax)), 1.0)));
+  Tensor ax = ops::abs(x);
+  Tensor loss = ops::add(ops::sub(ops::maximum(x, zeros({}, x.dtype(), x.device())), ops::mul(x, y)),
+                        ops::log(ops::add(ops::exp(ops::neg(ax)), 1.0)));
   Variable per = record("binary_cross_entropy_with_logits", loss, {logits, target}, [x, y](const Tensor& g, const Needs& n) {
-    Tensor sig = tg::reciprocal(tg::add(tg::exp(tg::neg(x)), 1.0));
-    return Grads{n[0] ? tg::mul(g, tg::sub(sig, y)) : Tensor(), n[1] ? tg::mul(g, tg::neg(x)) : Tensor()};
+    Tensor sig = ops::reciprocal(ops::add(ops::exp(ops::neg(x)), 1.0));
+    return Grads{n[0] ? ops::mul(g, ops::sub(sig, y)) : Tensor(), n[1] ? ops::mul(g, ops::neg(x)) : Tensor()};
   });
   return reduce(per, r);
 }

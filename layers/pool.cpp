@@ -2,6 +2,8 @@
 
 namespace tg {
 
+using namespace ops;
+
 // y = max over each window; the node saves the argmax indices: grad_x[index] += grad_y.
 Variable max_pool2d(const Variable& x, Int2 kernel_size, std::optional<Int2> stride, Int2 padding) {
   MaxPool2dResult r = max_pool2d(x.data(), kernel_size, stride.value_or(kernel_size), padding);

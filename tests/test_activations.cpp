@@ -11,6 +11,7 @@
 #include "test_activations_common.h"
 
 using namespace tg;
+using namespace tg::ops;
 using namespace tg::test_act;
 
 namespace {

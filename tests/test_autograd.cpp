@@ -10,6 +10,7 @@
 #include "core/random.h"
 
 using namespace tg;
+using namespace tg::ops;
 using Vars = std::vector<Variable>;
 
 static Tensor rn(Shape s, uint64_t seed = 1) {

@@ -7,6 +7,7 @@
 #include "layers/batchnorm.h"
 
 using namespace tg;
+using namespace tg::ops;
 
 TEST_CASE("BatchNorm2d: a training step by hand, then evaluation with the running statistics") {
   // One channel holding {1, 2, 3, 6}: mean 3, biased variance 14/4, unbiased 14/3.

@@ -8,6 +8,7 @@
 #include "layers/flatten.h"
 
 using namespace tg;
+using namespace tg::ops;
 
 namespace {
 

@@ -18,6 +18,7 @@
 #include "tests/test_util.h"
 
 using namespace tg;
+using namespace tg::ops;
 using namespace tg::testing;
 
 

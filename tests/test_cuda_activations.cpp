@@ -15,6 +15,7 @@
 #include "tests/test_activations_common.h"
 
 using namespace tg;
+using namespace tg::ops;
 using namespace tg::testing;
 using namespace tg::test_act;
 

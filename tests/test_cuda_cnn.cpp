@@ -21,6 +21,7 @@
 #include "tests/test_util.h"
 
 using namespace tg;
+using namespace tg::ops;
 using namespace tg::testing;
 
 namespace {

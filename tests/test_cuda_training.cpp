@@ -27,6 +27,7 @@
 #include "tests/test_util.h"
 
 using namespace tg;
+using namespace tg::ops;
 using namespace tg::testing;
 
 TEST_CASE("cuda: random draws on a missing CUDA device are errors that say why") {

@@ -25,6 +25,7 @@
 #include "tests/cuda_parity.h"
 
 using namespace tg;
+using namespace tg::ops;
 using namespace tg::testing;
 
 namespace {

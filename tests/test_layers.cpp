@@ -19,6 +19,7 @@
 #include "optim/sgd.h"
 
 using namespace tg;
+using namespace tg::ops;
 using Vars = std::vector<Variable>;
 
 #define GRADCHECK(f, ...)                \

@@ -5,6 +5,7 @@
 #include "layers/pool.h"
 
 using namespace tg;
+using namespace tg::ops;
 
 namespace {
 Tensor ramp4x4() { return arange(1, 17, 1, kFloat64).view({1, 1, 4, 4}); }

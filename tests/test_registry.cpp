@@ -6,6 +6,7 @@
 
 #include "activations/activations.h"
 #include "core/random.h"
+#include "test_activations_common.h"
 #include "test_util.h"
 
 using namespace tg;
@@ -39,4 +40,22 @@ TEST_CASE("registry: an unknown name lists the choices") {
   const std::string e = testing::error_of([] { make_activation("gelux"); });
   CHECK(e.rfind("activation: unknown activation 'gelux' (choose from relu, leaky_relu,", 0) == 0);
   CHECK(activation_names().find("vecerf") != std::string::npos);
+}
+
+TEST_CASE("registry: every deterministic elementwise activation has test rows and mpmath references") {
+  // The registry is the list a new activation is added to; this keeps the tests' table
+  // (tests/test_activations_common.h) and the mpmath values (scripts/gen_activation_table.py)
+  // from falling behind it. PReLU's slopes are parameters: its own tests cover it.
+  std::set<std::string> tested, referenced;
+  for (const test_act::Elementwise& e : test_act::elementwise_activations()) tested.insert(e.name);
+  for (const test_act::RefRow& r : test_act::read_activation_table()) referenced.insert(r.name);
+  int checked = 0;
+  for (const ActivationInfo& a : activation_registry()) {
+    if (a.vector || a.stochastic || a.name == "prelu") continue;
+    CAPTURE(a.name);
+    CHECK(tested.count(a.name) == 1);
+    CHECK(referenced.count(a.name) == 1);
+    ++checked;
+  }
+  CHECK(checked == 15);
 }

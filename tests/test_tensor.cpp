@@ -12,6 +12,7 @@
 #include "tests/test_util.h"
 
 using namespace tg;
+using namespace tg::ops;
 using namespace tg::testing;
 
 static std::vector<double> vals(const Tensor& t) { return t.to_vector<double>(); }
@@ -108,6 +109,25 @@ TEST_CASE("ops: a large elementwise op matches a serial reference, at any thread
     for (int64_t i = 0; i < 257; ++i)
       for (int64_t j = 0; j < 1031; ++j) REQUIRE(z[i * 1031 + j] == xv[i * 1031 + j] * yv[j]);
   }
+}
+
+TEST_CASE("ops: int64 comparisons and sums make accuracy one line on tensors") {
+  const Tensor logits = tensor({0.1, 0.9, 0.8, 0.2, 0.3, 0.7}).view({3, 2});  // argmax per row: 1, 0, 1
+  const Tensor target = from_vector(std::vector<int64_t>{1, 1, 1}, {3});
+  const Tensor hits = ops::eq(ops::argmax(logits, 1), target);
+  CHECK(hits.dtype() == kInt64);
+  CHECK(hits.to_vector<int64_t>() == std::vector<int64_t>{1, 0, 1});
+  const Tensor correct = ops::sum(hits);
+  CHECK(correct.dtype() == kInt64);
+  CHECK(correct.item() == 2);
+  CHECK(ops::ne(ops::argmax(logits, 1), target).to_vector<int64_t>() == std::vector<int64_t>{0, 1, 0});
+  // Beyond float32's 24 bits, still exact (through float64).
+  const int64_t big = (int64_t(1) << 40) + 1;
+  const Tensor b = from_vector(std::vector<int64_t>{big, big - 1}, {2});
+  CHECK(ops::sum(b).to_vector<int64_t>() == std::vector<int64_t>{2 * big - 1});
+  CHECK(ops::gt(b, ops::sum(b, {}, true).narrow(0, 0, 1)).to_vector<int64_t>() == std::vector<int64_t>{0, 0});
+  CHECK(ops::ge(b.narrow(0, 0, 1), b.narrow(0, 1, 1)).to_vector<int64_t>() == std::vector<int64_t>{1});
+  CHECK(ops::lt(b.narrow(0, 0, 1), b.narrow(0, 1, 1)).to_vector<int64_t>() == std::vector<int64_t>{0});
 }
 
 TEST_CASE("ops: mismatched shapes, dtypes and devices are errors that name them") {

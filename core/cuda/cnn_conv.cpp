@@ -24,6 +24,8 @@
 #include "core/ops.h"
 
 namespace tg::cuda {
+
+using namespace tg::ops;
 namespace {
 
 enum class Pass { Forward, BackwardData, BackwardFilter };

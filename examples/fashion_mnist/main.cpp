@@ -82,7 +82,7 @@ static EvalResult evaluate(Module& model, DataLoader& loader) {
   for (const Batch& b : loader) {
     Variable logits = model(b.data);
     loss += cross_entropy(logits, b.target, Reduction::Sum).item();
-    correct += sum(eq(argmax(logits.data(), 1), b.target)).item();
+    correct += ops::sum(ops::eq(ops::argmax(logits.data(), 1), b.target)).item();
     n += (double)b.target.numel();
   }
   model.train();
