@@ -4,6 +4,8 @@
 
 namespace tg {
 
+using namespace ops;
+
 using Grads = std::vector<Tensor>;
 using Needs = std::vector<bool>;
 
@@ -11,125 +13,125 @@ using Needs = std::vector<bool>;
 // z = a + b:  dz/da = 1, dz/db = 1 (reduced over broadcast dims).
 Variable add(const Variable& a, const Variable& b) {
   Shape sa = a.shape(), sb = b.shape();
-  return record("add", tg::add(a.data(), b.data()), {a, b}, [sa, sb](const Tensor& g, const Needs& n) {
+  return record("add", ops::add(a.data(), b.data()), {a, b}, [sa, sb](const Tensor& g, const Needs& n) {
     return Grads{n[0] ? sum_to(g, sa) : Tensor(), n[1] ? sum_to(g, sb) : Tensor()};
   });
 }
 
 Variable sub(const Variable& a, const Variable& b) {
   Shape sa = a.shape(), sb = b.shape();
-  return record("sub", tg::sub(a.data(), b.data()), {a, b}, [sa, sb](const Tensor& g, const Needs& n) {
-    return Grads{n[0] ? sum_to(g, sa) : Tensor(), n[1] ? sum_to(tg::neg(g), sb) : Tensor()};
+  return record("sub", ops::sub(a.data(), b.data()), {a, b}, [sa, sb](const Tensor& g, const Needs& n) {
+    return Grads{n[0] ? sum_to(g, sa) : Tensor(), n[1] ? sum_to(ops::neg(g), sb) : Tensor()};
   });
 }
 
 // z = a·b:  dz/da = b, dz/db = a.
 Variable mul(const Variable& a, const Variable& b) {
   Tensor ta = a.data(), tb = b.data();
-  return record("mul", tg::mul(ta, tb), {a, b}, [ta, tb](const Tensor& g, const Needs& n) {
-    return Grads{n[0] ? sum_to(tg::mul(g, tb), ta.shape()) : Tensor(),
-                 n[1] ? sum_to(tg::mul(g, ta), tb.shape()) : Tensor()};
+  return record("mul", ops::mul(ta, tb), {a, b}, [ta, tb](const Tensor& g, const Needs& n) {
+    return Grads{n[0] ? sum_to(ops::mul(g, tb), ta.shape()) : Tensor(),
+                 n[1] ? sum_to(ops::mul(g, ta), tb.shape()) : Tensor()};
   });
 }
 
 // z = a/b:  dz/da = 1/b, dz/db = −a/b² = −z/b.
 Variable div(const Variable& a, const Variable& b) {
   Tensor ta = a.data(), tb = b.data();
-  Tensor z = tg::div(ta, tb);
+  Tensor z = ops::div(ta, tb);
   return record("div", z, {a, b}, [ta, tb, z](const Tensor& g, const Needs& n) {
-    Tensor gb = tg::div(g, tb);
-    return Grads{n[0] ? sum_to(gb, ta.shape()) : Tensor(), n[1] ? sum_to(tg::neg(tg::mul(gb, z)), tb.shape()) : Tensor()};
+    Tensor gb = ops::div(g, tb);
+    return Grads{n[0] ? sum_to(gb, ta.shape()) : Tensor(), n[1] ? sum_to(ops::neg(ops::mul(gb, z)), tb.shape()) : Tensor()};
   });
 }
 
 // z = a^b:  dz/da = b·a^(b−1), dz/db = z·log(a).
 Variable pow(const Variable& a, const Variable& b) {
   Tensor ta = a.data(), tb = b.data();
-  Tensor z = tg::pow(ta, tb);
+  Tensor z = ops::pow(ta, tb);
   return record("pow", z, {a, b}, [ta, tb, z](const Tensor& g, const Needs& n) {
-    return Grads{n[0] ? sum_to(g * tb * tg::pow(ta, tg::sub(tb, 1.0)), ta.shape()) : Tensor(),
-                 n[1] ? sum_to(g * z * tg::log(ta), tb.shape()) : Tensor()};
+    return Grads{n[0] ? sum_to(g * tb * ops::pow(ta, ops::sub(tb, 1.0)), ta.shape()) : Tensor(),
+                 n[1] ? sum_to(g * z * ops::log(ta), tb.shape()) : Tensor()};
   });
 }
 
 // max(a, b): the gradient goes to a where a >= b, else to b.
 Variable maximum(const Variable& a, const Variable& b) {
   Tensor ta = a.data(), tb = b.data();
-  return record("maximum", tg::maximum(ta, tb), {a, b}, [ta, tb](const Tensor& g, const Needs& n) {
-    Tensor m = tg::ge(ta, tb);
-    return Grads{n[0] ? sum_to(g * m, ta.shape()) : Tensor(), n[1] ? sum_to(g * tg::rsub(m, 1.0), tb.shape()) : Tensor()};
+  return record("maximum", ops::maximum(ta, tb), {a, b}, [ta, tb](const Tensor& g, const Needs& n) {
+    Tensor m = ops::ge(ta, tb);
+    return Grads{n[0] ? sum_to(g * m, ta.shape()) : Tensor(), n[1] ? sum_to(g * ops::rsub(m, 1.0), tb.shape()) : Tensor()};
   });
 }
 
 Variable minimum(const Variable& a, const Variable& b) {
   Tensor ta = a.data(), tb = b.data();
-  return record("minimum", tg::minimum(ta, tb), {a, b}, [ta, tb](const Tensor& g, const Needs& n) {
-    Tensor m = tg::le(ta, tb);
-    return Grads{n[0] ? sum_to(g * m, ta.shape()) : Tensor(), n[1] ? sum_to(g * tg::rsub(m, 1.0), tb.shape()) : Tensor()};
+  return record("minimum", ops::minimum(ta, tb), {a, b}, [ta, tb](const Tensor& g, const Needs& n) {
+    Tensor m = ops::le(ta, tb);
+    return Grads{n[0] ? sum_to(g * m, ta.shape()) : Tensor(), n[1] ? sum_to(g * ops::rsub(m, 1.0), tb.shape()) : Tensor()};
   });
 }
 
 Variable add(const Variable& a, double b) {
-  return record("add", tg::add(a.data(), b), {a}, [](const Tensor& g, const Needs&) { return Grads{g}; });
+  return record("add", ops::add(a.data(), b), {a}, [](const Tensor& g, const Needs&) { return Grads{g}; });
 }
 Variable sub(const Variable& a, double b) { return add(a, -b); }
 Variable rsub(const Variable& a, double b) {
-  return record("rsub", tg::rsub(a.data(), b), {a}, [](const Tensor& g, const Needs&) { return Grads{tg::neg(g)}; });
+  return record("rsub", ops::rsub(a.data(), b), {a}, [](const Tensor& g, const Needs&) { return Grads{ops::neg(g)}; });
 }
 Variable mul(const Variable& a, double b) {
-  return record("mul", tg::mul(a.data(), b), {a}, [b](const Tensor& g, const Needs&) { return Grads{tg::mul(g, b)}; });
+  return record("mul", ops::mul(a.data(), b), {a}, [b](const Tensor& g, const Needs&) { return Grads{ops::mul(g, b)}; });
 }
 Variable div(const Variable& a, double b) { return mul(a, 1.0 / b); }
 
 // z = x^p:  dz/dx = p·x^(p−1).
 Variable pow(const Variable& a, double p) {
   Tensor x = a.data();
-  return record("pow", tg::pow(x, p), {a}, [x, p](const Tensor& g, const Needs&) {
-    return Grads{p == 2.0 ? tg::mul(g, tg::mul(x, 2.0)) : tg::mul(g, tg::mul(tg::pow(x, p - 1.0), p))};
+  return record("pow", ops::pow(x, p), {a}, [x, p](const Tensor& g, const Needs&) {
+    return Grads{p == 2.0 ? ops::mul(g, ops::mul(x, 2.0)) : ops::mul(g, ops::mul(ops::pow(x, p - 1.0), p))};
   });
 }
 
 Variable neg(const Variable& x) {
-  return record("neg", tg::neg(x.data()), {x}, [](const Tensor& g, const Needs&) { return Grads{tg::neg(g)}; });
+  return record("neg", ops::neg(x.data()), {x}, [](const Tensor& g, const Needs&) { return Grads{ops::neg(g)}; });
 }
 
 // z = eˣ: dz/dx = z (saves the output only).
 Variable exp(const Variable& x) {
-  Tensor z = tg::exp(x.data());
-  return record("exp", z, {x}, [z](const Tensor& g, const Needs&) { return Grads{tg::mul(g, z)}; });
+  Tensor z = ops::exp(x.data());
+  return record("exp", z, {x}, [z](const Tensor& g, const Needs&) { return Grads{ops::mul(g, z)}; });
 }
 
 Variable log(const Variable& x) {
   Tensor t = x.data();
-  return record("log", tg::log(t), {x}, [t](const Tensor& g, const Needs&) { return Grads{tg::div(g, t)}; });
+  return record("log", ops::log(t), {x}, [t](const Tensor& g, const Needs&) { return Grads{ops::div(g, t)}; });
 }
 
 // z = √x: dz/dx = 1/(2z).
 Variable sqrt(const Variable& x) {
-  Tensor z = tg::sqrt(x.data());
-  return record("sqrt", z, {x}, [z](const Tensor& g, const Needs&) { return Grads{tg::div(g, tg::mul(z, 2.0))}; });
+  Tensor z = ops::sqrt(x.data());
+  return record("sqrt", z, {x}, [z](const Tensor& g, const Needs&) { return Grads{ops::div(g, ops::mul(z, 2.0))}; });
 }
 
 Variable abs(const Variable& x) {
   Tensor t = x.data();
-  return record("abs", tg::abs(t), {x}, [t](const Tensor& g, const Needs&) { return Grads{tg::mul(g, tg::sign(t))}; });
+  return record("abs", ops::abs(t), {x}, [t](const Tensor& g, const Needs&) { return Grads{ops::mul(g, ops::sign(t))}; });
 }
 
 Variable square(const Variable& x) { return pow(x, 2.0); }
 
 Variable clamp(const Variable& x, double lo, double hi) {
   Tensor t = x.data();
-  return record("clamp", tg::clamp(t, lo, hi), {x}, [t, lo, hi](const Tensor& g, const Needs&) {
-    Tensor inside = tg::mul(tg::ge(t, full({}, lo, t.dtype(), t.device())), tg::le(t, full({}, hi, t.dtype(), t.device())));
-    return Grads{tg::mul(g, inside)};
+  return record("clamp", ops::clamp(t, lo, hi), {x}, [t, lo, hi](const Tensor& g, const Needs&) {
+    Tensor inside = ops::mul(ops::ge(t, full({}, lo, t.dtype(), t.device())), ops::le(t, full({}, hi, t.dtype(), t.device())));
+    return Grads{ops::mul(g, inside)};
   });
 }
 
 Variable where(const Tensor& cond, const Variable& a, const Variable& b) {
   Shape sa = a.shape(), sb = b.shape();
-  return record("where", tg::where(cond, a.data(), b.data()), {a, b}, [cond, sa, sb](const Tensor& g, const Needs& n) {
+  return record("where", ops::where(cond, a.data(), b.data()), {a, b}, [cond, sa, sb](const Tensor& g, const Needs& n) {
     Tensor z = zeros({}, g.dtype(), g.device());
-    return Grads{n[0] ? sum_to(tg::where(cond, g, z), sa) : Tensor(), n[1] ? sum_to(tg::where(cond, z, g), sb) : Tensor()};
+    return Grads{n[0] ? sum_to(ops::where(cond, g, z), sa) : Tensor(), n[1] ? sum_to(ops::where(cond, z, g), sb) : Tensor()};
   });
 }
 
@@ -145,15 +147,15 @@ static Shape keep_shape(const Shape& s, std::vector<int64_t> dims) {
 
 Variable sum(const Variable& x, const std::vector<int64_t>& dims, bool keepdim) {
   Shape s = x.shape(), k = keep_shape(x.shape(), dims);
-  return record("sum", tg::sum(x.data(), dims, keepdim), {x},
+  return record("sum", ops::sum(x.data(), dims, keepdim), {x},
                 [s, k](const Tensor& g, const Needs&) { return Grads{g.reshape(k).expand(s)}; });
 }
 
 Variable mean(const Variable& x, const std::vector<int64_t>& dims, bool keepdim) {
   Shape s = x.shape(), k = keep_shape(x.shape(), dims);
   const double n = (double)shape_numel(s) / (double)shape_numel(k);
-  return record("mean", tg::mean(x.data(), dims, keepdim), {x},
-                [s, k, n](const Tensor& g, const Needs&) { return Grads{tg::mul(g.reshape(k), 1.0 / n).expand(s)}; });
+  return record("mean", ops::mean(x.data(), dims, keepdim), {x},
+                [s, k, n](const Tensor& g, const Needs&) { return Grads{ops::mul(g.reshape(k), 1.0 / n).expand(s)}; });
 }
 
 // var = Σ(x−μ)²/(n−c):  dvar/dx = 2(x−μ)/(n−c) (the μ term cancels since Σ(x−μ) = 0).
@@ -162,20 +164,20 @@ Variable var(const Variable& x, const std::vector<int64_t>& dims, int64_t correc
   Shape k = keep_shape(x.shape(), dims);
   const double n = (double)shape_numel(t.shape()) / (double)shape_numel(k);
   std::vector<int64_t> d = dims;
-  return record("var", tg::var(t, dims, correction, keepdim), {x}, [t, k, n, d, correction](const Tensor& g, const Needs&) {
-    Tensor dev = tg::sub(t, tg::mean(t, d, true));
-    return Grads{tg::mul(tg::mul(g.reshape(k), dev), 2.0 / (n - (double)correction))};
+  return record("var", ops::var(t, dims, correction, keepdim), {x}, [t, k, n, d, correction](const Tensor& g, const Needs&) {
+    Tensor dev = ops::sub(t, ops::mean(t, d, true));
+    return Grads{ops::mul(ops::mul(g.reshape(k), dev), 2.0 / (n - (double)correction))};
   });
 }
 
 Variable max(const Variable& x, int64_t dim, bool keepdim) {
   Tensor t = x.data();
   dim = wrap_dim(dim, t.dim(), "max");
-  Tensor idx = tg::argmax(t, dim, true);
-  Tensor values = tg::gather(t, dim, idx);
+  Tensor idx = ops::argmax(t, dim, true);
+  Tensor values = ops::gather(t, dim, idx);
   Shape s = t.shape();
   return record("max", keepdim ? values : values.squeeze(dim), {x}, [idx, s, dim](const Tensor& g, const Needs&) {
-    return Grads{tg::scatter_add(s, dim, idx, g.reshape(idx.shape()).contiguous())};
+    return Grads{ops::scatter_add(s, dim, idx, g.reshape(idx.shape()).contiguous())};
   });
 }
 
@@ -183,7 +185,7 @@ Variable max(const Variable& x, int64_t dim, bool keepdim) {
 // C = A·B:  dA = dC·Bᵀ, dB = Aᵀ·dC (batched; broadcast batch dims are summed).
 Variable matmul(const Variable& a, const Variable& b) {
   Tensor ta = a.data(), tb = b.data();
-  return record("matmul", tg::matmul(ta, tb), {a, b}, [ta, tb](const Tensor& g, const Needs& n) {
+  return record("matmul", ops::matmul(ta, tb), {a, b}, [ta, tb](const Tensor& g, const Needs& n) {
     // Promote 1-D operands to matrices so the same two products cover every case.
     Tensor A = ta.dim() == 1 ? ta.unsqueeze(0) : ta;
     Tensor B = tb.dim() == 1 ? tb.unsqueeze(1) : tb;
@@ -192,8 +194,8 @@ Variable matmul(const Variable& a, const Variable& b) {
     gs.insert(gs.end(), {A.size(-2), B.size(-1)});
     Tensor G = g.reshape(gs);
     Tensor ga, gb;
-    if (n[0]) ga = sum_to(tg::matmul(G, B.transpose(-1, -2)), A.shape()).reshape(ta.shape());
-    if (n[1]) gb = sum_to(tg::matmul(A.transpose(-1, -2), G), B.shape()).reshape(tb.shape());
+    if (n[0]) ga = sum_to(ops::matmul(G, B.transpose(-1, -2)), A.shape()).reshape(ta.shape());
+    if (n[1]) gb = sum_to(ops::matmul(A.transpose(-1, -2), G), B.shape()).reshape(tb.shape());
     return Grads{ga, gb};
   });
 }
@@ -202,7 +204,7 @@ Variable concat(const std::vector<Variable>& xs, int64_t dim) {
   std::vector<Tensor> ts;
   std::vector<int64_t> sizes;
   for (const Variable& v : xs) ts.push_back(v.data());
-  Tensor out = tg::concat(ts, dim);
+  Tensor out = ops::concat(ts, dim);
   dim = wrap_dim(dim, out.dim(), "concat");
   for (const Tensor& t : ts) sizes.push_back(t.size(dim));
   return record("concat", out, xs, [sizes, dim](const Tensor& g, const Needs&) {
@@ -227,8 +229,8 @@ Variable stack(const std::vector<Variable>& xs, int64_t dim) {
 Variable gather(const Variable& x, int64_t dim, const Tensor& index) {
   Shape s = x.shape();
   dim = wrap_dim(dim, x.dim(), "gather");
-  return record("gather", tg::gather(x.data(), dim, index), {x}, [s, dim, index](const Tensor& g, const Needs&) {
-    return Grads{tg::scatter_add(s, dim, index, g.contiguous())};
+  return record("gather", ops::gather(x.data(), dim, index), {x}, [s, dim, index](const Tensor& g, const Needs&) {
+    return Grads{ops::scatter_add(s, dim, index, g.contiguous())};
   });
 }
 

@@ -7,6 +7,8 @@
 
 namespace tg {
 
+using namespace ops;
+
 namespace {
 thread_local bool g_grad_enabled = true;
 std::atomic<uint64_t> g_seq{0};

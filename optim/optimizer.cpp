@@ -4,6 +4,8 @@
 
 namespace tg {
 
+using namespace ops;
+
 Optimizer::Optimizer(std::vector<Variable> params, const char* name)
     : params_(std::move(params)), state_(params_.size()), name_(name) {
   for (size_t i = 0; i < params_.size(); ++i)
