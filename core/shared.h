@@ -23,6 +23,9 @@ class Shared {
   template <class D>
     requires std::derived_from<std::remove_cv_t<D>, std::remove_cv_t<Base>>
   Shared(std::shared_ptr<D> p) : ptr_(std::move(p)) {}  // NOLINT: implicit, as above
+  template <class D>
+    requires std::derived_from<std::remove_cv_t<D>, std::remove_cv_t<Base>>
+  Shared(const Shared<D>& other) : ptr_(other.ptr()) {}  // NOLINT: a typed holder passes as its base
   Shared(std::nullptr_t) {}  // NOLINT: null, for the holders' own checks to reject
 
   const std::shared_ptr<Base>& ptr() const { return ptr_; }

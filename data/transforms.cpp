@@ -10,7 +10,8 @@ static Tensor checked_image(const Tensor& image, const char* op) {
   return image.cpu().contiguous();
 }
 
-Compose::Compose(std::vector<std::shared_ptr<const Transform>> transforms) : transforms_(std::move(transforms)) {
+Compose::Compose(std::vector<Shared<const Transform>> transforms) {
+  for (const auto& t : transforms) transforms_.push_back(t.ptr());
   for (const auto& t : transforms_) TG_CHECK(t != nullptr, "Compose", "a transform is null");
 }
 

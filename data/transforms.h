@@ -20,7 +20,7 @@ class Transform {
 // Applies transforms in order (their draws follow one another in the sample's stream).
 class Compose : public Transform {
  public:
-  explicit Compose(std::vector<std::shared_ptr<const Transform>> transforms);
+  explicit Compose(std::vector<Shared<const Transform>> transforms);
   Tensor operator()(const Tensor& image, SampleRng& rng) const override;
 
  private:

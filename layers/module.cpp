@@ -121,6 +121,10 @@ Sequential::Sequential(std::initializer_list<AnyModule> modules) {
   for (auto& m : modules) add(m);
 }
 
+Sequential::Sequential(const std::vector<std::shared_ptr<Module>>& modules) {
+  for (auto& m : modules) add(m);
+}
+
 Sequential& Sequential::add(AnyModule m) {
   register_module(std::to_string(children().size()), m.ptr());
   return *this;

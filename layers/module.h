@@ -95,6 +95,8 @@ class Sequential : public Module {
  public:
   Sequential() = default;
   Sequential(std::initializer_list<AnyModule> modules);
+  // A list built at run time.
+  explicit Sequential(const std::vector<std::shared_ptr<Module>>& modules);
   // Appends m (named by its position); add and push_back are the same.
   Sequential& add(AnyModule m);
   Sequential& push_back(AnyModule m) { return add(std::move(m)); }

@@ -185,11 +185,23 @@ TEST_CASE("data: shuffle is a permutation per epoch that depends only on (seed, 
   CHECK(epoch_order(other_seed) != orders[0]);
 }
 
+TEST_CASE("data: wrappers and the loader take datasets and transforms as values") {
+  TensorDataset base(full({4, 1, 1, 1}, 5.0), from_vector(std::vector<int64_t>{0, 1, 2, 3}, {4}));
+  const Shared<const Transform> norm = Normalize({1.0}, {2.0});  // one transform, used twice
+  DataLoader loader(TransformDataset(SubsetDataset(std::move(base), 3), Compose({norm, norm})), {.batch_size = 3});
+  int batches = 0;
+  for (const Batch& b : loader) {
+    ++batches;
+    CHECK(b.data.to_vector<float>() == std::vector<float>{0.5f, 0.5f, 0.5f});  // ((5 − 1)/2 − 1)/2
+    CHECK(b.target.to_vector<int64_t>() == std::vector<int64_t>{0, 1, 2});
+  }
+  CHECK(batches == 1);
+}
+
 TEST_CASE("data: epochs with augmentation are identical for any worker count") {
   auto base = std::make_shared<IndexDataset>(37);
-  auto tf = std::make_shared<Compose>(std::vector<std::shared_ptr<const Transform>>{
-      std::make_shared<RandomCrop>(3, 4, 1), std::make_shared<RandomHorizontalFlip>(0.5),
-      std::make_shared<Normalize>(std::vector<double>{10, 20}, std::vector<double>{2, 4})});
+  auto tf = std::make_shared<Compose>(std::vector<Shared<const Transform>>{
+      RandomCrop(3, 4, 1), RandomHorizontalFlip(0.5), Normalize(std::vector<double>{10, 20}, std::vector<double>{2, 4})});
   auto ds = std::make_shared<TransformDataset>(base, tf);
   std::vector<std::vector<std::vector<float>>> runs;
   for (int workers : {0, 1, 2, 4})
