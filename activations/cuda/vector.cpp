@@ -33,24 +33,34 @@ cuda::VectorDesc describe(const Tensor& x, const VectorGrouping& grouping, const
   return q;
 }
 
-Tensor forward(const Tensor& x, const VectorGrouping& grouping, cuda::VectorGate gate, double sigma, const char* op) {
+Tensor forward(const Tensor& x, const VectorGrouping& grouping, cuda::VectorGate gate, const cuda::GateParams& params,
+               const char* op) {
   const cuda::VectorDesc q = describe(x, grouping, op);
   Tensor y = empty_like(x);
   TG_CUDA_CHECK(
-      cuda::launch_vector_forward(cuda::stream_of(x, op), x.dtype(), q, gate, sigma, x.raw_data(), y.raw_data()), op);
+      cuda::launch_vector_forward(cuda::stream_of(x, op), x.dtype(), q, gate, params, x.raw_data(), y.raw_data()), op);
   return y;
 }
 
-// dx, and the gate parameter's gradient into dparam when it is non-null.
-Tensor backward(const Tensor& x, const Tensor& g, const VectorGrouping& grouping, cuda::VectorGate gate, double sigma,
-                Tensor* dparam, const char* op) {
+cuda::GateParams erf_params(double sigma) {
+  cuda::GateParams a;
+  a.sigma = sigma;
+  return a;
+}
+
+// dx, the gate parameter's gradient into dparam and each vector's term into per_vector
+// (float64, one per vector) when they are non-null.
+Tensor backward(const Tensor& x, const Tensor& g, const VectorGrouping& grouping, cuda::VectorGate gate,
+                const cuda::GateParams& params, Tensor* dparam, const char* op, Tensor* per_vector = nullptr) {
   const cuda::VectorDesc q = describe(x, grouping, op);
   const cudaStream_t stream = cuda::stream_of(x, op);
   Tensor dx = empty_like(x), partials;
   if (dparam != nullptr) partials = empty({cuda::vector_backward_partials(q)}, kFloat64, x.device());
   double* pp = dparam != nullptr ? static_cast<double*>(partials.raw_data()) : nullptr;
-  TG_CUDA_CHECK(cuda::launch_vector_backward(stream, x.dtype(), q, gate, sigma, x.raw_data(), g.raw_data(),
-                                             dx.raw_data(), pp),
+  if (per_vector != nullptr) *per_vector = empty({q.count}, kFloat64, x.device());
+  double* pv = per_vector != nullptr ? static_cast<double*>(per_vector->raw_data()) : nullptr;
+  TG_CUDA_CHECK(cuda::launch_vector_backward(stream, x.dtype(), q, gate, params, x.raw_data(), g.raw_data(),
+                                             dx.raw_data(), pp, pv),
                 op);
   if (dparam != nullptr) {
     *dparam = empty({1}, kFloat64, x.device());
@@ -63,11 +73,11 @@ Tensor backward(const Tensor& x, const Tensor& g, const VectorGrouping& grouping
 }  // namespace
 
 Tensor vec_gelu_cuda(const Tensor& x, const VectorGrouping& grouping) {
-  return forward(x, grouping, cuda::VectorGate::VecGelu, 0.0, "vec_gelu");
+  return forward(x, grouping, cuda::VectorGate::VecGelu, {}, "vec_gelu");
 }
 
 Tensor vec_gelu_backward_cuda(const Tensor& x, const Tensor& g, const VectorGrouping& grouping) {
-  return backward(x, g, grouping, cuda::VectorGate::VecGelu, 0.0, nullptr, "vec_gelu_backward");
+  return backward(x, g, grouping, cuda::VectorGate::VecGelu, {}, nullptr, "vec_gelu_backward");
 }
 
 Tensor probabilistic_vec_gelu_cuda(const Tensor& x, const VectorGrouping& grouping, uint64_t seed, uint64_t offset,
@@ -93,12 +103,75 @@ Tensor vector_scale_cuda(const Tensor& in, const Tensor& scale, const VectorGrou
 }
 
 Tensor vec_erf_cuda(const Tensor& x, const VectorGrouping& grouping, double sigma) {
-  return forward(x, grouping, cuda::VectorGate::Erf, sigma, "vec_erf");
+  return forward(x, grouping, cuda::VectorGate::Erf, erf_params(sigma), "vec_erf");
 }
 
 Tensor vec_erf_backward_cuda(const Tensor& x, const Tensor& g, const VectorGrouping& grouping, double sigma,
                              Tensor& dsigma) {
-  return backward(x, g, grouping, cuda::VectorGate::Erf, sigma, &dsigma, "vec_erf_backward");
+  return backward(x, g, grouping, cuda::VectorGate::Erf, erf_params(sigma), &dsigma, "vec_erf_backward");
+}
+
+namespace {
+
+// The launch parameters of a norm gate; `bias` (float64, on x's device) and `table`
+// must outlive the launch, which they do: the caller holds them until it returns.
+cuda::GateParams norm_params(const NormGateArgs& a) {
+  cuda::GateParams p;
+  p.phi = (int)a.kind;
+  p.normalize = a.normalize;
+  p.bias = static_cast<const double*>(a.bias.raw_data());
+  p.group_stride = a.group_stride;
+  p.groups = a.groups;
+  if (a.table.defined()) p.table = static_cast<const double*>(a.table.raw_data());
+  return p;
+}
+
+cuda::VectorGate norm_kind(const NormGateArgs& a) {
+  return a.table.defined() ? cuda::VectorGate::Table : cuda::VectorGate::Norm;
+}
+
+}  // namespace
+
+Tensor norm_gate_cuda(const Tensor& x, const VectorGrouping& grouping, const NormGateArgs& args) {
+  return forward(x, grouping, norm_kind(args), norm_params(args), "norm_activation");
+}
+
+Tensor norm_gate_backward_cuda(const Tensor& x, const Tensor& g, const VectorGrouping& grouping,
+                               const NormGateArgs& args, Tensor* per_vector) {
+  return backward(x, g, grouping, norm_kind(args), norm_params(args), nullptr, "norm_activation_backward",
+                  per_vector);
+}
+
+Tensor scale_vectors_cuda(const Tensor& x, const Tensor& scale, const VectorGrouping& grouping) {
+  cuda::GateParams p;
+  p.scale = scale.raw_data();
+  return forward(x, grouping, cuda::VectorGate::Scale, p, "scale_vectors");
+}
+
+Tensor scale_vectors_backward_cuda(const Tensor& x, const Tensor& g, const Tensor& scale,
+                                   const VectorGrouping& grouping, Tensor& dots) {
+  cuda::GateParams p;
+  p.scale = scale.raw_data();
+  return backward(x, g, grouping, cuda::VectorGate::Scale, p, nullptr, "scale_vectors_backward", &dots);
+}
+
+Tensor vector_sq_norms_cuda(const Tensor& x, const VectorGrouping& grouping) {
+  Tensor dots;
+  scale_vectors_backward_cuda(x, x, zeros({describe(x, grouping, "vector_norms").count}, x.dtype(), x.device()),
+                              grouping, dots);
+  return dots;
+}
+
+Tensor vector_dropout_cuda(const Tensor& x, const VectorGrouping& grouping, uint64_t seed, uint64_t offset,
+                           double keep, double kept_scale, Tensor& scale) {
+  const char* op = "vector_dropout";
+  const cuda::VectorDesc q = describe(x, grouping, op);
+  Tensor y = empty_like(x);
+  scale = empty({q.count}, x.dtype(), x.device());
+  TG_CUDA_CHECK(cuda::launch_vector_dropout(cuda::stream_of(x, op), x.dtype(), q, seed, offset, keep, kept_scale,
+                                            x.raw_data(), y.raw_data(), scale.raw_data()),
+                op);
+  return y;
 }
 
 }  // namespace tg::act

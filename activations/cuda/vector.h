@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "activations/grouping.h"
+#include "activations/norm_gate.h"
 #include "core/tensor.h"
 
 namespace tg::act {
@@ -27,5 +28,34 @@ Tensor vec_erf_cuda(const Tensor& x, const VectorGrouping& grouping, double sigm
 // dx; dsigma = Σ_v (v·g)·∂s/∂σ as a one-element float64 tensor on x's device.
 Tensor vec_erf_backward_cuda(const Tensor& x, const Tensor& g, const VectorGrouping& grouping, double sigma,
                              Tensor& dsigma);
+
+// A norm gate (norm_gate.h): the built-in φ `kind`, or `table` (float64 [count, 2],
+// φ(t) and φ′(t) per vector) when defined; bias: float64 on x's device, `groups` values,
+// vector v using bias[(v / group_stride) mod groups].
+struct NormGateArgs {
+  act::PhiKind kind;
+  bool normalize;
+  Tensor bias, table;
+  int64_t group_stride, groups;
+};
+Tensor norm_gate_cuda(const Tensor& x, const VectorGrouping& grouping, const NormGateArgs& args);
+// dx; with per_vector, also (v·g)·∂s/∂b per vector (float64, x's device).
+Tensor norm_gate_backward_cuda(const Tensor& x, const Tensor& g, const VectorGrouping& grouping,
+                               const NormGateArgs& args, Tensor* per_vector);
+
+// y_v = scale_v·x_v with one scale per vector (x's dtype); the backward gives dx = s·g
+// and dots (float64, one per vector) = x_v·g_v.
+Tensor scale_vectors_cuda(const Tensor& x, const Tensor& scale, const VectorGrouping& grouping);
+Tensor scale_vectors_backward_cuda(const Tensor& x, const Tensor& g, const Tensor& scale,
+                                   const VectorGrouping& grouping, Tensor& dots);
+
+// ‖v‖² per vector (float64): the dots of scale_vectors' backward with g = x (its dx,
+// 0·x, is dropped). The norm gates with a function φ use it to evaluate φ per vector.
+Tensor vector_sq_norms_cuda(const Tensor& x, const VectorGrouping& grouping);
+
+// Per-vector dropout: scale_v = [u_v ≤ keep]·kept_scale (returned through `scale`, x's
+// dtype), y_v = scale_v·x_v, u_v from Philox block (seed, offset + v) as on the CPU.
+Tensor vector_dropout_cuda(const Tensor& x, const VectorGrouping& grouping, uint64_t seed, uint64_t offset,
+                           double keep, double kept_scale, Tensor& scale);
 
 }  // namespace tg::act
