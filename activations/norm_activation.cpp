@@ -147,11 +147,17 @@ Variable norm_activation(const Variable& x, const VectorGrouping& grouping, cons
     if (!phi.is_builtin())
       args.table = phi_table(phi, act::vector_sq_norms_cuda(xc, grouping).cpu().to_vector<double>(), bias, group, op)
                        .to(xc.device());
-    return record_activation(op, act::norm_gate_cuda(xc, grouping, args), inputs, {xc},
+    std::vector<Tensor> saved{xc};
+    if (args.table.defined()) saved.push_back(args.table);
+    Tensor y = act::norm_gate_cuda(xc, grouping, args);
+    args.table = Tensor();  // the backward reads it from the saved list
+    return record_activation(op, y, inputs, saved,
                              [grouping, args, group, b](const Tensor& g, const Needs& needs, const Grads& saved) {
                                const bool want_bias = needs.size() > 1 && needs[1];
+                               act::NormGateArgs a = args;
+                               if (saved.size() > 1) a.table = saved[1];
                                Tensor per_vector;
-                               Grads out{act::norm_gate_backward_cuda(saved[0], g.contiguous(), grouping, args,
+                               Grads out{act::norm_gate_backward_cuda(saved[0], g.contiguous(), grouping, a,
                                                                       want_bias ? &per_vector : nullptr)};
                                if (needs.size() > 1)
                                  out.push_back(want_bias ? group_sums(per_vector.cpu().to_vector<double>(), group, b)

@@ -32,8 +32,10 @@ using ScalarFunction = std::function<Variable(const Variable&)>;
 // φ of a norm gate: a built-in with a closed-form derivative (one fused kernel per
 // direction), or any elementwise function of Variables (e.g. an activation of the
 // registry): then φ(t) and φ′(t) are evaluated in float64 on the per-vector values t
-// (one forward and one backward of f on a tensor of one value per vector) and saved;
-// the parameters f may capture are held fixed (they get no gradient through the gate).
+// (one forward and one backward of f on a tensor of one value per vector) and saved.
+// f must not use parameters that require a gradient: the backward that gives φ′ would
+// add to their gradients (NormPhi::activation builds its own module, whose parameters,
+// e.g. PReLU's slope, stay at their initial values).
 class NormPhi {
  public:
   static NormPhi builtin(act::PhiKind kind);

@@ -6,7 +6,7 @@
 // of P(d/2, ‖v‖²/2). Vector i draws from Philox counter offset + i of `gen` (the default
 // generator when null), as probabilistic_vec_gelu does. The backward is the same scale
 // times g; one scale per vector is saved. Not training, or p = 0: the identity.
-// float32 or float64 on the CPU.
+// float32 or float64 on the CPU or a CUDA device (one fused kernel per pass, cuda/vector.cu).
 #include "activations/grouping.h"
 #include "core/random.h"
 #include "layers/module.h"

@@ -8,6 +8,10 @@
 #include "activations/unary.h"
 #include "activations/vector_kernels.h"
 #include "autograd/functions.h"
+#include "core/ops.h"
+#ifdef TG_WITH_CUDA
+#include "activations/cuda/vector.h"
+#endif
 
 namespace tg {
 
@@ -16,26 +20,23 @@ using act::Needs;
 
 namespace {
 
-// The checks every group operation shares: a float CPU tensor whose shape fits the grouping.
+// The checks every group operation shares: a float tensor whose shape fits the grouping.
 VectorPlan plan_of(const Variable& x, const VectorGrouping& grouping, const char* op) {
   act::check_float(x.data(), op);
-  TG_CHECK(x.device().is_cpu(), op, "CUDA tensors are not supported by group operations yet, got a tensor on {}",
-           x.device().str());
   return VectorPlan(x.shape(), grouping, op);
 }
 
-// dx = 0 with dx[index[i]] += g[i] for every i (a gather's backward).
-Tensor scatter_add(const Tensor& g, const Tensor& index, const Shape& shape) {
-  Tensor dx = zeros(shape, g.dtype());
-  const Tensor gc = g.contiguous();
-  const int64_t* idx = index.data<int64_t>();
-  cpu::dispatch_float(g.dtype(), "scatter_add", [&](auto zero) {
-    using T = decltype(zero);
-    const T* gp = gc.data<T>();
-    T* dp = dx.data<T>();
-    for (int64_t i = 0; i < index.numel(); ++i) dp[idx[i]] += gp[i];
+// y = x's elements at `index` (offsets into the contiguous x), shaped `shape`; the
+// backward adds g back at those offsets (the backend's scatter_add, any device). Saves
+// the index only.
+Variable take(const char* op, const Variable& x, const Tensor& xc, const Tensor& index, const Shape& shape) {
+  const Tensor flat_index = index.reshape({index.numel()});
+  const Tensor y = gather(xc.reshape({xc.numel()}), 0, flat_index).reshape(shape);
+  const Shape xshape = x.shape();
+  return record_activation(op, y, {x}, {flat_index}, [xshape](const Tensor& g, const Needs&, const Grads& saved) {
+    const int64_t n = shape_numel(xshape);
+    return Grads{scatter_add({n}, 0, saved[0], g.contiguous().reshape({saved[0].numel()})).reshape(xshape)};
   });
-  return dx;
 }
 
 }  // namespace
@@ -46,12 +47,14 @@ Variable maxout(const Variable& x, const VectorGrouping& grouping) {
   const VectorPlan plan = plan_of(x, grouping, op);
   const Tensor xc = x.data().contiguous();
   const Shape oshape = vector_shape(x.shape(), grouping, op);
-  Tensor y = empty(oshape, xc.dtype()), index = empty({plan.count()}, kInt64);
+#ifdef TG_WITH_CUDA
+  if (xc.device().is_cuda()) return take(op, x, xc, act::vector_argmax_cuda(xc, grouping), oshape);
+#endif
+  Tensor index = empty({plan.count()}, kInt64);
   int64_t* idx = index.data<int64_t>();
   cpu::dispatch_float(xc.dtype(), op, [&](auto zero) {
     using T = decltype(zero);
     const T* xp = xc.data<T>();
-    T* yp = y.data<T>();
     act::for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
       VectorCursor cur(plan, v0);
       for (int64_t v = v0; v < v1; ++v, cur.next()) {
@@ -60,14 +63,10 @@ Variable maxout(const Variable& x, const VectorGrouping& grouping) {
           if (xp[o] > xp[best]) best = o;
         });
         idx[v] = best;
-        yp[v] = xp[best];
       }
     });
   });
-  const Shape xshape = x.shape();
-  return record_activation(op, y, {x}, {index}, [xshape](const Tensor& g, const Needs&, const Grads& saved) {
-    return Grads{scatter_add(g, saved[0], xshape)};
-  });
+  return take(op, x, xc, index, oshape);
 }
 
 // y = v permuted by a stable sort; ∂L/∂v_src(e) = g_e (src the saved permutation).
@@ -75,12 +74,18 @@ Variable group_sort(const Variable& x, const VectorGrouping& grouping, bool desc
   const char* op = "group_sort";
   const VectorPlan plan = plan_of(x, grouping, op);
   const Tensor xc = x.data().contiguous();
-  Tensor y = empty_like(xc), src = empty({xc.numel()}, kInt64);
+#ifdef TG_WITH_CUDA
+  if (xc.device().is_cuda()) return take(op, x, xc, act::vector_sort_cuda(xc, grouping, descending), x.shape());
+#endif
+  Tensor src = empty({xc.numel()}, kInt64);
   int64_t* sp = src.data<int64_t>();
   cpu::dispatch_float(xc.dtype(), op, [&](auto zero) {
     using T = decltype(zero);
     const T* xp = xc.data<T>();
-    T* yp = y.data<T>();
+    // A stable sort of each vector's offsets by value: ties keep their element order.
+    // Short vectors (d = 16 for blocks(4)) take an insertion sort, which moves an element
+    // only past strictly smaller (descending) or larger values.
+    auto before = [&](int64_t a, int64_t b) { return descending ? xp[a] > xp[b] : xp[a] < xp[b]; };
     act::for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
       std::vector<int64_t> offsets, order;
       VectorCursor cur(plan, v0);
@@ -88,21 +93,21 @@ Variable group_sort(const Variable& x, const VectorGrouping& grouping, bool desc
         offsets.clear();
         act::for_each_element(cur.patch(), [&](int64_t o, int64_t) { offsets.push_back(o); });
         order = offsets;
-        if (descending)
-          std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return xp[a] > xp[b]; });
-        else
-          std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return xp[a] < xp[b]; });
-        for (size_t e = 0; e < offsets.size(); ++e) {
-          yp[offsets[e]] = xp[order[e]];
-          sp[offsets[e]] = order[e];
+        if (order.size() > 64) {
+          std::stable_sort(order.begin(), order.end(), before);
+        } else {
+          for (size_t e = 1; e < order.size(); ++e) {
+            const int64_t o = order[e];
+            size_t j = e;
+            for (; j > 0 && before(o, order[j - 1]); --j) order[j] = order[j - 1];
+            order[j] = o;
+          }
         }
+        for (size_t e = 0; e < offsets.size(); ++e) sp[offsets[e]] = order[e];
       }
     });
   });
-  const Shape xshape = x.shape();
-  return record_activation(op, y, {x}, {src}, [xshape](const Tensor& g, const Needs&, const Grads& saved) {
-    return Grads{scatter_add(g, saved[0], xshape)};
-  });
+  return take(op, x, xc, src, x.shape());
 }
 
 Variable group_sort_features(const Variable& x, int64_t k) {
@@ -122,22 +127,29 @@ Variable norm_pool(const Variable& x, const VectorGrouping& grouping) {
   const char* op = "norm_pool";
   const VectorPlan plan = plan_of(x, grouping, op);
   const Tensor xc = x.data().contiguous();
-  std::vector<double> r(plan.count());
-  cpu::dispatch_float(xc.dtype(), op, [&](auto zero) {
-    using T = decltype(zero);
-    act::vector_dots(plan, xc.data<T>(), xc.data<T>(), r.data());
-  });
-  for (double& v : r) v = std::sqrt(v);
-  const Tensor y = from_vector(r, vector_shape(x.shape(), grouping, op)).to(xc.dtype());
-  return record_activation(op, y, {x}, {xc, y}, [plan](const Tensor& g, const Needs&, const Grads& saved) {
-    const Tensor gc = g.contiguous(), &xs = saved[0], &rs = saved[1];
-    Tensor dx = empty_like(xs), scale = empty({plan.count()}, xs.dtype());
+  const Shape oshape = vector_shape(x.shape(), grouping, op);
+  Tensor r2;
+#ifdef TG_WITH_CUDA
+  if (xc.device().is_cuda()) r2 = act::vector_sq_norms_cuda(xc, grouping);
+#endif
+  if (!r2.defined()) {
+    r2 = empty({plan.count()}, kFloat64);
+    cpu::dispatch_float(xc.dtype(), op, [&](auto zero) {
+      using T = decltype(zero);
+      act::vector_dots(plan, xc.data<T>(), xc.data<T>(), r2.data<double>());
+    });
+  }
+  const Tensor y = sqrt(r2).to(xc.dtype()).reshape(oshape);
+  return record_activation(op, y, {x}, {xc, y}, [plan, grouping](const Tensor& g, const Needs&, const Grads& saved) {
+    const Tensor &xs = saved[0], r = saved[1].reshape({plan.count()});
+    const Tensor scale = where(gt(r, zeros_like(r)), div(g.contiguous().reshape({plan.count()}), r), zeros_like(r));
+#ifdef TG_WITH_CUDA
+    if (xs.device().is_cuda()) return Grads{act::scale_vectors_cuda(xs, scale, grouping)};
+#endif
+    Tensor dx = empty_like(xs);
     cpu::dispatch_float(xs.dtype(), "norm_pool_backward", [&](auto zero) {
       using T = decltype(zero);
-      const T *gp = gc.data<T>(), *rp = rs.data<T>();
-      T* sp = scale.data<T>();
-      for (int64_t v = 0; v < plan.count(); ++v) sp[v] = rp[v] > 0 ? gp[v] / rp[v] : T(0);
-      act::vector_scale(plan, xs.data<T>(), sp, dx.data<T>());
+      act::vector_scale(plan, xs.data<T>(), scale.data<T>(), dx.data<T>());
     });
     return Grads{dx};
   });
@@ -156,35 +168,30 @@ Variable norm_max_pool(const Variable& x, int64_t kernel, int64_t stride) {
   const Tensor xc = x.data().contiguous();
   const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
   const int64_t Ho = (H - kernel) / stride + 1, Wo = (W - kernel) / stride + 1;
+#ifdef TG_WITH_CUDA
+  if (xc.device().is_cuda())
+    return take(op, x, xc, act::norm_max_pool_index_cuda(xc, kernel, stride, Ho, Wo), {N, C, Ho, Wo});
+#endif
   std::vector<double> r2(plan.count());
-  Tensor y = empty({N, C, Ho, Wo}, xc.dtype()), index = empty({N, C, Ho, Wo}, kInt64);
+  Tensor index = empty({N, C, Ho, Wo}, kInt64);
   int64_t* idx = index.data<int64_t>();
   cpu::dispatch_float(xc.dtype(), op, [&](auto zero) {
     using T = decltype(zero);
-    const T* xp = xc.data<T>();
-    T* yp = y.data<T>();
-    act::vector_dots(plan, xp, xp, r2.data());
+    act::vector_dots(plan, xc.data<T>(), xc.data<T>(), r2.data());
+  });
 #pragma omp parallel for collapse(2) if (N * Ho * Wo * C > cpu::kParallelGrain)
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t i = 0; i < Ho; ++i)
-        for (int64_t j = 0; j < Wo; ++j) {
-          int64_t best = (i * stride) * W + j * stride;
-          for (int64_t a = 0; a < kernel; ++a)
-            for (int64_t b = 0; b < kernel; ++b) {
-              const int64_t p = (i * stride + a) * W + j * stride + b;
-              if (r2[n * H * W + p] > r2[n * H * W + best]) best = p;
-            }
-          for (int64_t c = 0; c < C; ++c) {
-            const int64_t o = ((n * C + c) * Ho + i) * Wo + j, from = (n * C + c) * H * W + best;
-            yp[o] = xp[from];
-            idx[o] = from;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t i = 0; i < Ho; ++i)
+      for (int64_t j = 0; j < Wo; ++j) {
+        int64_t best = (i * stride) * W + j * stride;
+        for (int64_t a = 0; a < kernel; ++a)
+          for (int64_t b = 0; b < kernel; ++b) {
+            const int64_t p = (i * stride + a) * W + j * stride + b;
+            if (r2[n * H * W + p] > r2[n * H * W + best]) best = p;
           }
-        }
-  });
-  const Shape xshape = x.shape();
-  return record_activation(op, y, {x}, {index}, [xshape](const Tensor& g, const Needs&, const Grads& saved) {
-    return Grads{scatter_add(g, saved[0], xshape)};
-  });
+        for (int64_t c = 0; c < C; ++c) idx[((n * C + c) * Ho + i) * Wo + j] = (n * C + c) * H * W + best;
+      }
+  return take(op, x, xc, index, {N, C, Ho, Wo});
 }
 
 }  // namespace tg

@@ -9,7 +9,10 @@
 //                gradient norms are preserved);
 //   norm_pool    ‖v‖; at v = 0 the gradient is 0 (the minimum-norm subgradient);
 //   norm_max_pool  the first pixel of the window (row-major) with the largest norm wins.
-// float32 or float64 on the CPU.
+// float32 or float64 on the CPU or a CUDA device: only the choice of elements (argmax,
+// sort permutation, window winner) is device code (cuda/vector_ops.cu); values move by
+// the backend's gather and the backward is its scatter_add. A CUDA device sorts vectors
+// of up to 64 elements.
 #include "activations/grouping.h"
 #include "layers/module.h"
 

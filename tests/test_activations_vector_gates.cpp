@@ -5,6 +5,7 @@
 // as documented; bad groupings and shapes with their error texts.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "activations/activations.h"
@@ -158,6 +159,10 @@ TEST_CASE("vector gates: values of the built-in norm gates against their closed 
                    grad_of([&](const Variable& v) { return biased(v, g, NormPhi::softplus(), false, Variable(bias)); }, x, x),
                    1e-13, 1e-14));
   }
+  // What they save: the input; a function φ adds φ(t), φ′(t) per vector (16 bytes).
+  Variable xr(x, true);
+  CHECK(saved_bytes(norm_activation(xr, G::blocks(4), NormPhi::sabour_squash())) == x.nbytes());
+  CHECK(saved_bytes(norm_activation(xr, G::blocks(4), NormPhi::activation("gelu"))) == x.nbytes() + 16 * 5 * 2 * 2 * 2);
   // ‖squash(v)‖ = r²/(1 + r²) (Sabour et al., eq. 1).
   Tensor v = from_vector(std::vector<double>{3, 4}, {1, 2});
   auto y = norm_activation(Variable(v), G::last_dim(), NormPhi::sabour_squash()).data().to_vector<double>();
@@ -252,6 +257,15 @@ TEST_CASE("vector gates: Maxout, GroupSort, MaxMin, FullSort, NormPool, NormMaxP
   Tensor upstream = from_vector(std::vector<double>{10, 20, 30, 40, 50, 60}, {2, 3});
   CHECK(grad_of([](const Variable& v) { return group_sort(v, G::last_dim()); }, s, upstream).to_vector<double>() ==
         std::vector<double>{20, 30, 10, 40, 60, 50});
+  // Long vectors (d > 64 take std::stable_sort) agree with a plain sort, ties included.
+  Tensor longv = randn({2, 100}, kFloat64, &gen);
+  longv.narrow(1, 0, 10).fill_(0.25);
+  auto lv = longv.to_vector<double>(), ls = group_sort(Variable(longv), G::last_dim()).data().to_vector<double>();
+  for (int row = 0; row < 2; ++row) {
+    std::vector<double> want(lv.begin() + 100 * row, lv.begin() + 100 * (row + 1));
+    std::sort(want.begin(), want.end(), std::greater<double>());
+    CHECK(std::vector<double>(ls.begin() + 100 * row, ls.begin() + 100 * (row + 1)) == want);
+  }
   // MaxMin: pairs of consecutive features (dim 1) become [max, min].
   Tensor f = from_vector(std::vector<double>{1, 4, 6, -2}, {1, 4});
   CHECK(MaxMin()(Variable(f)).data().to_vector<double>() == std::vector<double>{4, 1, 6, -2});

@@ -148,11 +148,44 @@ TEST_CASE("cuda: per-vector dropout draws the CPU's masks and advances the gener
     }
 }
 
-TEST_CASE("cuda: the group operations are CPU-only and say so") {
+TEST_CASE("cuda: Maxout, GroupSort, NormPool and NormMaxPool match the CPU, values and gradients") {
   if (!have_gpu()) return;
-  const Variable x(gpu(data({2, 4, 4, 4}, kFloat32, 5000)));
-  CHECK(error_of([&] { maxout(x, G::blocks(2)); }) ==
-        "maxout: CUDA tensors are not supported by group operations yet, got a tensor on cuda:0");
-  CHECK(error_of([&] { norm_max_pool(x, 2); }) ==
-        "norm_max_pool: CUDA tensors are not supported by group operations yet, got a tensor on cuda:0");
+  uint64_t seed = 5000;
+  using Op = std::function<Variable(const Variable&, const G&)>;
+  const std::vector<std::pair<const char*, Op>> ops = {
+      {"maxout", [](const Variable& v, const G& g) { return maxout(v, g); }},
+      {"group_sort", [](const Variable& v, const G& g) { return group_sort(v, g); }},
+      {"group_sort ascending", [](const Variable& v, const G& g) { return group_sort(v, g, false); }},
+      {"norm_pool", [](const Variable& v, const G& g) { return norm_pool(v, g); }},
+  };
+  for (const auto& [name, op] : ops)
+    for (DType dt : {kFloat32, kFloat64})
+      for (const Case& c : kCases) {
+        if (c.d > 64 && std::string(name).rfind("group_sort", 0) == 0) continue;  // CPU only, tested below
+        const std::string what = std::string(name) + ", " + c.name + ", " + dtype_name(dt);
+        INFO(what);
+        const Tensor x = data(c.shape, dt, ++seed);
+        Variable xc(x, true), xg(gpu(x), true);
+        const Variable yc = op(xc, c.grouping), yg = op(xg, c.grouping);
+        check_parity(yg.data(), yc.data(), what + ": forward", k_of(dt, c.d));
+        const Tensor g = data(yc.shape(), dt, ++seed);
+        yc.backward(g);
+        yg.backward(gpu(g));
+        check_parity(xg.grad(), xc.grad(), what + ": backward", k_of(dt, c.d));
+      }
+  for (DType dt : {kFloat32, kFloat64})
+    for (int64_t stride : {2, 1}) {
+      const std::string what = std::string("norm_max_pool stride ") + std::to_string(stride) + ", " + dtype_name(dt);
+      const Tensor x = data({2, 5, 7, 9}, dt, ++seed);
+      Variable xc(x, true), xg(gpu(x), true);
+      const Variable yc = norm_max_pool(xc, 2, stride), yg = norm_max_pool(xg, 2, stride);
+      CHECK(yg.data().to_vector<double>() == yc.data().to_vector<double>());
+      const Tensor g = data(yc.shape(), dt, ++seed);
+      yc.backward(g);
+      yg.backward(gpu(g));
+      check_parity(xg.grad(), xc.grad(), what + ": backward");
+    }
+  const Variable big(gpu(data({3, 100}, kFloat32, 5999)));
+  CHECK(error_of([&] { group_sort(big, G::last_dim()); }) ==
+        "group_sort: a CUDA device sorts vectors of up to 64 elements, got d = 100 (last_dim)");
 }

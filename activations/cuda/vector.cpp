@@ -174,4 +174,39 @@ Tensor vector_dropout_cuda(const Tensor& x, const VectorGrouping& grouping, uint
   return y;
 }
 
+Tensor vector_argmax_cuda(const Tensor& x, const VectorGrouping& grouping) {
+  const char* op = "maxout";
+  const cuda::VectorDesc q = describe(x, grouping, op);
+  Tensor index = empty({q.count}, kInt64, x.device());
+  TG_CUDA_CHECK(cuda::launch_vector_argmax(cuda::stream_of(x, op), x.dtype(), q, x.raw_data(), index.data<int64_t>()),
+                op);
+  return index;
+}
+
+Tensor vector_sort_cuda(const Tensor& x, const VectorGrouping& grouping, bool descending) {
+  const char* op = "group_sort";
+  const cuda::VectorDesc q = describe(x, grouping, op);
+  const int64_t d = q.blocks ? q.k * q.k : q.d;
+  TG_CHECK(d <= cuda::kMaxSortDim, op, "a CUDA device sorts vectors of up to {} elements, got d = {} ({})",
+           cuda::kMaxSortDim, d, grouping.str());
+  Tensor source = empty({x.numel()}, kInt64, x.device());
+  TG_CUDA_CHECK(cuda::launch_vector_sort(cuda::stream_of(x, op), x.dtype(), q, descending, x.raw_data(),
+                                         source.data<int64_t>()),
+                op);
+  return source;
+}
+
+Tensor norm_max_pool_index_cuda(const Tensor& x, int64_t kernel, int64_t stride, int64_t ho, int64_t wo) {
+  const char* op = "norm_max_pool";
+  const Tensor r2 = vector_sq_norms_cuda(x, VectorGrouping::channels());
+  cuda::NormMaxPoolDesc p;
+  p.n = x.size(0), p.c = x.size(1), p.h = x.size(2), p.w = x.size(3);
+  p.kernel = kernel, p.stride = stride, p.ho = ho, p.wo = wo;
+  Tensor index = empty({p.n, p.c, ho, wo}, kInt64, x.device());
+  TG_CUDA_CHECK(cuda::launch_norm_max_pool_index(cuda::stream_of(x, op), p, static_cast<const double*>(r2.raw_data()),
+                                                 index.data<int64_t>()),
+                op);
+  return index;
+}
+
 }  // namespace tg::act

@@ -58,4 +58,12 @@ Tensor vector_sq_norms_cuda(const Tensor& x, const VectorGrouping& grouping);
 Tensor vector_dropout_cuda(const Tensor& x, const VectorGrouping& grouping, uint64_t seed, uint64_t offset,
                            double keep, double kept_scale, Tensor& scale);
 
+// The group operations' choices (vector_ops.cu), int64 on x's device: the offset of each
+// vector's first maximum ([count]); the source offset of every element after a stable
+// sort of each vector ([numel]; vectors of up to 64 elements, else tg::Error); for
+// NormMaxPool the input offset of every output element ([N, C, ho, wo]).
+Tensor vector_argmax_cuda(const Tensor& x, const VectorGrouping& grouping);
+Tensor vector_sort_cuda(const Tensor& x, const VectorGrouping& grouping, bool descending);
+Tensor norm_max_pool_index_cuda(const Tensor& x, int64_t kernel, int64_t stride, int64_t ho, int64_t wo);
+
 }  // namespace tg::act

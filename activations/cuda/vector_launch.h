@@ -72,6 +72,28 @@ cudaError_t launch_vector_backward(cudaStream_t stream, DType dt, const VectorDe
                                    const GateParams& params, const void* x, const void* g, void* dx, double* partials,
                                    double* per_vector);
 
+// ---- group operations (vector_ops.cu): which input element each output takes ----
+
+// The largest vector group_sort sorts on a device (a thread keeps its vector's offsets).
+inline constexpr int64_t kMaxSortDim = 64;
+
+// index[v] = the offset of vector v's first maximum.
+cudaError_t launch_vector_argmax(cudaStream_t stream, DType dt, const VectorDesc& desc, const void* x, int64_t* index);
+
+// source[o] = the offset whose value lands at element o after a stable sort of each
+// vector (descending or ascending). Every vector has at most kMaxSortDim elements.
+cudaError_t launch_vector_sort(cudaStream_t stream, DType dt, const VectorDesc& desc, bool descending, const void* x,
+                               int64_t* source);
+
+// NormMaxPool over an N,C,H,W map with windows kernel×kernel, step stride, output Ho×Wo.
+struct NormMaxPoolDesc {
+  int64_t n = 0, c = 0, h = 0, w = 0, kernel = 1, stride = 1, ho = 0, wo = 0;
+};
+// index[n, c, i, j] = the input offset of channel c at the pixel of window (i, j) with
+// the largest r2 (‖channel vector‖², one per pixel), the first in row-major order on ties.
+cudaError_t launch_norm_max_pool_index(cudaStream_t stream, const NormMaxPoolDesc& desc, const double* r2,
+                                       int64_t* index);
+
 // out[0] = Σ partials[0..n), summed by one block in a fixed order (reproducible).
 cudaError_t launch_sum_partials(cudaStream_t stream, const double* partials, int64_t n, double* out);
 
