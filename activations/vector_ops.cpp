@@ -26,16 +26,47 @@ VectorPlan plan_of(const Variable& x, const VectorGrouping& grouping, const char
   return VectorPlan(x.shape(), grouping, op);
 }
 
+// out[i] = in[index[i]] (CPU; the backend's gather, generic over dims, is several times
+// slower on this flat case).
+Tensor take_cpu(const Tensor& in, const Tensor& index, const Shape& shape) {
+  Tensor out = empty(shape, in.dtype());
+  const int64_t* idx = index.data<int64_t>();
+  cpu::dispatch_float(in.dtype(), "take", [&](auto zero) {
+    using T = decltype(zero);
+    const T* ip = in.data<T>();
+    T* op = out.data<T>();
+    act::parallel_simd_range(index.numel(), [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) op[i] = ip[idx[i]];
+    });
+  });
+  return out;
+}
+
+// dx = 0, dx[index[i]] += g[i] (CPU, in index order).
+Tensor put_add_cpu(const Tensor& g, const Tensor& index, const Shape& shape) {
+  Tensor dx = zeros(shape, g.dtype());
+  const int64_t* idx = index.data<int64_t>();
+  cpu::dispatch_float(g.dtype(), "take_backward", [&](auto zero) {
+    using T = decltype(zero);
+    const T* gp = g.data<T>();
+    T* dp = dx.data<T>();
+    for (int64_t i = 0; i < index.numel(); ++i) dp[idx[i]] += gp[i];
+  });
+  return dx;
+}
+
 // y = x's elements at `index` (offsets into the contiguous x), shaped `shape`; the
-// backward adds g back at those offsets (the backend's scatter_add, any device). Saves
-// the index only.
+// backward adds g back at those offsets. On a CUDA device the values move by the
+// backend's gather and scatter_add. Saves the index only.
 Variable take(const char* op, const Variable& x, const Tensor& xc, const Tensor& index, const Shape& shape) {
   const Tensor flat_index = index.reshape({index.numel()});
-  const Tensor y = gather(xc.reshape({xc.numel()}), 0, flat_index).reshape(shape);
+  const Tensor y = xc.device().is_cpu() ? take_cpu(xc, flat_index, shape)
+                                        : gather(xc.reshape({xc.numel()}), 0, flat_index).reshape(shape);
   const Shape xshape = x.shape();
   return record_activation(op, y, {x}, {flat_index}, [xshape](const Tensor& g, const Needs&, const Grads& saved) {
-    const int64_t n = shape_numel(xshape);
-    return Grads{scatter_add({n}, 0, saved[0], g.contiguous().reshape({saved[0].numel()})).reshape(xshape)};
+    const Tensor gc = g.contiguous().reshape({saved[0].numel()});
+    if (gc.device().is_cpu()) return Grads{put_add_cpu(gc, saved[0], xshape)};
+    return Grads{scatter_add({shape_numel(xshape)}, 0, saved[0], gc).reshape(xshape)};
   });
 }
 
@@ -82,28 +113,34 @@ Variable group_sort(const Variable& x, const VectorGrouping& grouping, bool desc
   cpu::dispatch_float(xc.dtype(), op, [&](auto zero) {
     using T = decltype(zero);
     const T* xp = xc.data<T>();
-    // A stable sort of each vector's offsets by value: ties keep their element order.
-    // Short vectors (d = 16 for blocks(4)) take an insertion sort, which moves an element
-    // only past strictly smaller (descending) or larger values.
-    auto before = [&](int64_t a, int64_t b) { return descending ? xp[a] > xp[b] : xp[a] < xp[b]; };
+    // A stable sort of each vector's (value, offset) pairs by value, in a local buffer:
+    // ties keep their element order. Short vectors (d = 16 for blocks(4)) take an
+    // insertion sort, which moves an element only past strictly smaller (descending) or
+    // larger values.
+    using Pair = std::pair<T, int64_t>;
+    auto before = [&](const Pair& a, const Pair& b) { return descending ? a.first > b.first : a.first < b.first; };
     act::for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
-      std::vector<int64_t> offsets, order;
+      std::vector<int64_t> offsets;
+      std::vector<Pair> order;
       VectorCursor cur(plan, v0);
       for (int64_t v = v0; v < v1; ++v, cur.next()) {
         offsets.clear();
-        act::for_each_element(cur.patch(), [&](int64_t o, int64_t) { offsets.push_back(o); });
-        order = offsets;
-        if (order.size() > 64) {
+        order.clear();
+        act::for_each_element(cur.patch(), [&](int64_t o, int64_t) {
+          offsets.push_back(o);
+          order.push_back({xp[o], o});
+        });
+        if (order.size() > 16) {
           std::stable_sort(order.begin(), order.end(), before);
         } else {
           for (size_t e = 1; e < order.size(); ++e) {
-            const int64_t o = order[e];
+            const Pair item = order[e];
             size_t j = e;
-            for (; j > 0 && before(o, order[j - 1]); --j) order[j] = order[j - 1];
-            order[j] = o;
+            for (; j > 0 && before(item, order[j - 1]); --j) order[j] = order[j - 1];
+            order[j] = item;
           }
         }
-        for (size_t e = 0; e < offsets.size(); ++e) sp[offsets[e]] = order[e];
+        for (size_t e = 0; e < offsets.size(); ++e) sp[offsets[e]] = order[e].second;
       }
     });
   });
