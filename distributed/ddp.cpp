@@ -26,6 +26,7 @@ struct DistributedDataParallel::Reducer {
   size_t next_launch = 0;  // buckets start in index order on every rank
   bool started = false;    // a gradient arrived since the last finish
   bool sync = true;        // false inside no_sync()
+  bool armed = false;      // a forward ran through DDP with sync on since the last finish
   std::mutex mutex;
 
   Tensor slot_view(size_t i) const {
@@ -43,7 +44,7 @@ struct DistributedDataParallel::Reducer {
   // Gradient hook of parameter i: g is what this backward adds to its .grad.
   void on_grad(size_t i, const Tensor& g) {
     std::lock_guard<std::mutex> lock(mutex);
-    if (!sync) return;
+    if (!armed) return;  // a backward of the bare module, or of a forward under no_sync()
     Slot& s = slots[i];
     TG_CHECK(!s.ready, pg->where("DistributedDataParallel"),
              "parameter {} got a second gradient before finish_gradient_sync(); run backward once per step "
@@ -59,7 +60,10 @@ struct DistributedDataParallel::Reducer {
 
   void finish() {
     std::lock_guard<std::mutex> lock(mutex);
-    if (!sync || !started) return;
+    if (!started) {
+      armed = false;
+      return;
+    }
     for (size_t i = 0; i < params.size(); ++i) {
       Slot& s = slots[i];
       if (s.ready) continue;
@@ -89,6 +93,7 @@ struct DistributedDataParallel::Reducer {
     }
     next_launch = 0;
     started = false;
+    armed = false;
   }
 };
 
@@ -173,6 +178,10 @@ Variable DistributedDataParallel::forward(const Variable& x) {
   if (options_.broadcast_buffers && is_training()) {
     NoGrad no_grad;
     for (const auto& [n, t] : module_->named_buffers()) broadcast_from_rank0(*pg_, t);
+  }
+  {
+    std::lock_guard<std::mutex> lock(reducer_->mutex);
+    reducer_->armed = reducer_->sync && GradMode::enabled();
   }
   return module_->forward(x);
 }

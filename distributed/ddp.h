@@ -25,8 +25,10 @@
 //
 // Contract: every rank runs the same forward/backward sequence; between a backward
 // outside no_sync() and the optimizer step, finish_gradient_sync() must run (the next
-// forward throws otherwise). Inside no_sync(), gradients accumulate locally; the first
-// backward after it averages the accumulated sums.
+// forward throws otherwise). Only a backward of a forward through the wrapper, with
+// gradients on and outside no_sync(), is averaged (as torch's); a forward under
+// no_sync() accumulates locally, and the first synchronized backward averages the sums;
+// the bare module still trains locally.
 #include <memory>
 
 #include "distributed/process_group.h"

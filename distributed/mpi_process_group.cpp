@@ -127,8 +127,9 @@ void ProcessGroupMPI::loop() {
   }
 }
 
-// Starts the request and polls it: a short spin for fast collectives, then 50 µs naps
-// so that the thread leaves the cores to the computation it overlaps with.
+// Starts the request and polls it: MPI moves a non-blocking collective's data only
+// inside MPI calls, so the thread polls (yielding the core) for 20 ms, then naps 50 µs
+// between polls so that a long wait for a slow rank leaves the cores to computation.
 void ProcessGroupMPI::run(Task& task) {
   const std::string where_op = where(task.op);
   MPI_Request request = MPI_REQUEST_NULL;
@@ -136,7 +137,8 @@ void ProcessGroupMPI::run(Task& task) {
   std::string error;
   if (rc != MPI_SUCCESS) error = fmt::format("{}: MPI error: {}", where_op, mpi_error(rc));
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
-  for (int polls = 0; error.empty(); ++polls) {
+  const auto spin_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+  while (error.empty()) {
     int done = 0;
     rc = MPI_Test(&request, &done, MPI_STATUS_IGNORE);
     if (rc != MPI_SUCCESS) {
@@ -147,7 +149,9 @@ void ProcessGroupMPI::run(Task& task) {
       error = fmt::format("{}: timed out after {:.1f} s waiting for the other ranks (a rank died, hangs, or called a "
                           "different collective)",
                           where_op, (double)timeout_.count() / 1000.0);
-    } else if (polls > 200) {
+    } else if (std::chrono::steady_clock::now() < spin_until) {
+      std::this_thread::yield();
+    } else {
       std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
   }
