@@ -30,7 +30,7 @@ run() {
 case $mode in
   stall) run "$ours" ;;
   kill)
-    run 'mpirun noticed that process rank 1 .* exited on signal 9'
+    run '(mpirun|mpiexec) noticed that process rank 1 .* exited on signal 9'
     run "$ours" OMPI_MCA_orte_abort_on_non_zero_status=0
     ;;
   *) echo "unknown mode $mode"; exit 2 ;;
