@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fmt/format.h>
+#include <functional>
 #include <vector>
 
 #include "activations/basic.h"
@@ -33,23 +34,29 @@ static std::shared_ptr<Module> demo_cnn() {
       std::make_shared<Linear>(64 * 7 * 7, 128), std::make_shared<ReLU>(), std::make_shared<Linear>(128, 10)});
 }
 
-// {median, best} of iters timed runs after one warm-up, the ranks aligned by a barrier.
+// {median, best} of iters timed runs of each variant after one warm-up, the ranks
+// aligned by a barrier before each run.
 struct Times {
   double median, best;
 };
 
-template <class F>
-static Times timed(dist::ProcessGroup& pg, int iters, F f) {
-  std::vector<double> t;
-  f();
+static std::vector<Times> timed(dist::ProcessGroup& pg, int iters, const std::vector<std::function<void()>>& fs) {
+  std::vector<std::vector<double>> t(fs.size());
+  for (auto& f : fs) f();
   for (int i = 0; i < iters; ++i) {
-    pg.barrier();
-    const auto t0 = Clock::now();
-    f();
-    t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    for (size_t k = 0; k < fs.size(); ++k) {
+      pg.barrier();
+      const auto t0 = Clock::now();
+      fs[k]();
+      t[k].push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    }
   }
-  std::sort(t.begin(), t.end());
-  return {t[t.size() / 2], t[0]};
+  std::vector<Times> out;
+  for (auto& v : t) {
+    std::sort(v.begin(), v.end());
+    out.push_back({v[v.size() / 2], v[0]});
+  }
+  return out;
 }
 
 int main(int argc, char** argv) {
@@ -69,7 +76,7 @@ int main(int argc, char** argv) {
       if (pg->rank() == 0) fmt::print("{}\n", s);
     };
     Tensor one = ones({1});
-    const Times lat = timed(*pg, iters * 10, [&] { dist::all_reduce(*pg, one); });
+    const Times lat = timed(*pg, iters * 10, {[&] { dist::all_reduce(*pg, one); }})[0];
     say(fmt::format("ranks {}, threads/rank {}, batch/rank {}", pg->size(), threads, batch));
     say(fmt::format("latency: all_reduce of 1 float, median {:.1f} us, best {:.1f} us", lat.median * 1e6, lat.best * 1e6));
 
@@ -86,9 +93,7 @@ int main(int argc, char** argv) {
       for (auto& p : params) p.zero_grad();
       return cross_entropy(m(Variable(x)), y);
     };
-    const Times alone = timed(*pg, iters, [&] { step(*model).backward(); });
     auto ddp = std::make_shared<dist::DistributedDataParallel>(model, pg, dist::DDPOptions{.bucket_cap_mb = bucket_mb});
-    const Times bucketed = timed(*pg, iters, [&] { ddp->backward(step(*ddp)); });
     Tensor flat = zeros({n});
     auto reduce_all = [&] {
       int64_t off = 0;
@@ -98,21 +103,28 @@ int main(int argc, char** argv) {
       }
       dist::all_reduce(*pg, flat, dist::ReduceOp::Average);
     };
-    const Times after = timed(*pg, iters, [&] {
-      step(*model).backward();
-      reduce_all();
-    });
-    const Times comm = timed(*pg, iters, [&] { dist::all_reduce(*pg, flat, dist::ReduceOp::Average); });
+    // The variants take turns within each repetition, so that the load of a shared
+    // machine drifts over all of them alike.
+    const std::vector<std::function<void()>> variants = {
+        [&] { step(*model).backward(); },
+        [&] { ddp->backward(step(*ddp)); },
+        [&] {
+          step(*model).backward();
+          reduce_all();
+        },
+        [&] { dist::all_reduce(*pg, flat, dist::ReduceOp::Average); }};
+    const std::vector<Times> t = timed(*pg, iters, variants);
+    const Times alone = t[0];
     say(fmt::format("parameters {} ({:.2f} MB float32), buckets {}", n, n * 4 / 1e6, ddp->bucket_layout().size()));
     auto row = [&](const char* what, Times t) {
       say(fmt::format("{:<40} median {:8.2f} ms (+{:7.2f})   best {:8.2f} ms (+{:7.2f})", what, t.median * 1e3,
                       (t.median - alone.median) * 1e3, t.best * 1e3, (t.best - alone.best) * 1e3));
     };
-    row("(a) forward+backward alone", alone);
-    row("(b) with DDP bucketed all-reduce", bucketed);
-    row("(c) then one blocking all_reduce", after);
+    row("(a) forward+backward alone", t[0]);
+    row("(b) with DDP bucketed all-reduce", t[1]);
+    row("(c) then one blocking all_reduce", t[2]);
     say(fmt::format("{:<40} median {:8.2f} ms             best {:8.2f} ms", "(d) that all_reduce alone",
-                    comm.median * 1e3, comm.best * 1e3));
+                    t[3].median * 1e3, t[3].best * 1e3));
   } catch (const Error& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;
