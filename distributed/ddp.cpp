@@ -99,15 +99,30 @@ struct DistributedDataParallel::Reducer {
 
 namespace {
 
-// Broadcasts t from rank 0 in place (integer buffers travel as float64, exact below 2^53).
-void broadcast_from_rank0(ProcessGroup& pg, const Tensor& t) {
-  if (t.dtype() == kFloat32 || t.dtype() == kFloat64) {
-    broadcast(pg, t, 0);
-  } else {
-    const Tensor f = t.to(kFloat64);
-    broadcast(pg, f, 0);
-    t.copy_(f);
+// Broadcasts the tensors from rank 0 in place as one float64 message (exact for
+// float32 values and for integers below 2^53, such as BatchNorm's step count).
+void broadcast_from_rank0(ProcessGroup& pg, const std::vector<Tensor>& ts) {
+  int64_t n = 0;
+  for (const Tensor& t : ts) n += t.numel();
+  if (n == 0) return;
+  Tensor flat = empty({n}, kFloat64, ts[0].device());
+  int64_t off = 0;
+  for (const Tensor& t : ts) {
+    flat.narrow(0, off, t.numel()).view(t.shape()).copy_(t);
+    off += t.numel();
   }
+  broadcast(pg, flat, 0);
+  off = 0;
+  for (const Tensor& t : ts) {
+    t.copy_(flat.narrow(0, off, t.numel()).view(t.shape()));
+    off += t.numel();
+  }
+}
+
+std::vector<Tensor> buffers_of(const Module& m) {
+  std::vector<Tensor> out;
+  for (const auto& [name, t] : m.named_buffers()) out.push_back(t);
+  return out;
 }
 
 }  // namespace
@@ -129,8 +144,8 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<Module> module,
   for (const Variable& p : r.params) pg_->check_tensor(p.data(), op);
   {
     NoGrad no_grad;
-    for (const Variable& p : r.params) broadcast_from_rank0(*pg_, p.data());
-    for (const auto& [n, t] : module_->named_buffers()) broadcast_from_rank0(*pg_, t);
+    for (const Variable& p : r.params) broadcast(*pg_, p.data(), 0);
+    broadcast_from_rank0(*pg_, buffers_of(*module_));
   }
 
   // Buckets in reverse registration order, each of one dtype and device, up to the cap.
@@ -177,7 +192,7 @@ Variable DistributedDataParallel::forward(const Variable& x) {
            "finish_gradient_sync() before the optimizer step");
   if (options_.broadcast_buffers && is_training()) {
     NoGrad no_grad;
-    for (const auto& [n, t] : module_->named_buffers()) broadcast_from_rank0(*pg_, t);
+    broadcast_from_rank0(*pg_, buffers_of(*module_));
   }
   {
     std::lock_guard<std::mutex> lock(reducer_->mutex);

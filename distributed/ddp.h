@@ -21,7 +21,8 @@
 // calls it) completes the remaining buckets and writes the averages into each
 // parameter's .grad. A parameter that got no gradient contributes its current .grad,
 // or zeros. In training mode, buffers (BatchNorm statistics) are broadcast from rank 0
-// before each forward (torch's broadcast_buffers), so every rank evaluates rank 0's.
+// before each forward in one message (torch's broadcast_buffers), so every rank
+// evaluates with rank 0's.
 //
 // Contract: every rank runs the same forward/backward sequence; between a backward
 // outside no_sync() and the optimizer step, finish_gradient_sync() must run (the next

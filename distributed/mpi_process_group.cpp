@@ -128,7 +128,7 @@ void ProcessGroupMPI::loop() {
 }
 
 // Starts the request and polls it: MPI moves a non-blocking collective's data only
-// inside MPI calls, so the thread polls (yielding the core) for 20 ms, then naps 50 µs
+// inside MPI calls, so the thread polls (yielding the core) for 1 ms, then naps 50 µs
 // between polls so that a long wait for a slow rank leaves the cores to computation.
 void ProcessGroupMPI::run(Task& task) {
   const std::string where_op = where(task.op);
@@ -137,7 +137,7 @@ void ProcessGroupMPI::run(Task& task) {
   std::string error;
   if (rc != MPI_SUCCESS) error = fmt::format("{}: MPI error: {}", where_op, mpi_error(rc));
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
-  const auto spin_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+  const auto spin_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
   while (error.empty()) {
     int done = 0;
     rc = MPI_Test(&request, &done, MPI_STATUS_IGNORE);
