@@ -18,6 +18,7 @@
 #include "data/idx.h"
 #include "data/transforms.h"
 #include "data/safetensors.h"
+#include "distributed/ddp.h"
 #include "layers/batchnorm.h"
 #include "layers/conv.h"
 #include "layers/flatten.h"
@@ -100,7 +101,7 @@ int main(int argc, char** argv) {
   int64_t batch_size = 64, limit_train = 0, limit_test = 0;
   double lr = 2e-3, lr_decay = 0.3;
   uint64_t seed = 0;
-  bool quiet = false;
+  bool quiet = false, distributed = false;
   app.add_option("--data", data_dir, "folder with the Fashion-MNIST IDX files (train/t10k, .gz or raw)")->capture_default_str();
   app.add_option("--activation", activation,
                  std::string("activation after each conv and the hidden linear layer: ") + activation_names())->capture_default_str();
@@ -117,10 +118,16 @@ int main(int argc, char** argv) {
   app.add_option("--limit-train", limit_train, "use only the first N training images (0: all)")->capture_default_str();
   app.add_option("--limit-test", limit_test, "use only the first N test images (0: all)")->capture_default_str();
   app.add_flag("--quiet", quiet, "no progress bar, only per-epoch lines");
+  app.add_flag("--distributed", distributed,
+               "data-parallel training over the ranks of mpirun (MPI): each trains on its shard; rank 0 prints and saves");
   CLI11_PARSE(app, argc, argv);
 
   try {
     set_num_threads(threads);
+    std::shared_ptr<dist::ProcessGroup> pg = distributed ? dist::init_process_group() : nullptr;
+    const int rank = pg ? pg->rank() : 0, world = pg ? pg->size() : 1;
+    if (rank != 0 && !std::freopen("/dev/null", "w", stdout)) throw Error("fashion_mnist: cannot silence rank " + std::to_string(rank));
+    quiet = quiet || rank != 0;
     if (run_name.empty()) run_name = fmt::format("{}-seed{}", activation, seed);
     const fs::path run_dir = fs::path(out_dir) / run_name;
     fs::create_directories(run_dir);
@@ -139,7 +146,8 @@ int main(int argc, char** argv) {
     if (limit_test > 0) test = std::make_shared<SubsetDataset>(test, limit_test);
     auto norm = std::make_shared<Normalize>(std::vector<double>{0.2860}, std::vector<double>{0.3530});
     DataLoader train_loader(std::make_shared<TransformDataset>(train, norm),
-                            {.batch_size = batch_size, .shuffle = true, .num_workers = workers, .seed = seed});
+                            {.batch_size = batch_size, .shuffle = true, .num_workers = workers, .seed = seed,
+                             .num_replicas = world, .rank = rank});
     DataLoader test_loader(std::make_shared<TransformDataset>(test, norm), {.batch_size = 500, .num_workers = workers});
 
     manual_seed(seed);
@@ -151,6 +159,8 @@ int main(int argc, char** argv) {
       start_epoch = load_checkpoint(resume, *model, opt, activation);
       fmt::print("resumed from {} at epoch {}\n", resume, start_epoch);
     }
+    auto ddp = pg ? std::make_shared<dist::DistributedDataParallel>(model, pg) : nullptr;  // rank 0's weights everywhere
+    Module& net = ddp ? *ddp : *model;
     int64_t nparams = 0;
     for (auto& p : model->parameters()) nparams += p.numel();
     fmt::print("fashion_mnist: {} train / {} test images, activation {}, {} parameters, batch {}, Adam lr {} (×{}/epoch), "
@@ -158,7 +168,8 @@ int main(int argc, char** argv) {
                train->size(), test->size(), activation, nparams, batch_size, lr, lr_decay, threads, workers);
     std::fflush(stdout);  // before the progress bar, which goes to stderr
 
-    std::ofstream metrics(run_dir / "metrics.jsonl", start_epoch > 0 ? std::ios::app : std::ios::trunc);
+    std::ofstream metrics;
+    if (rank == 0) metrics.open(run_dir / "metrics.jsonl", start_epoch > 0 ? std::ios::app : std::ios::trunc);
     const bool tty = !quiet && isatty(fileno(stderr));
     EvalResult last{0, 0};
     double total_seconds = 0;
@@ -171,8 +182,8 @@ int main(int argc, char** argv) {
       const auto t0 = Clock::now();
       for (const Batch& b : train_loader) {
         opt.zero_grad();
-        Variable loss = cross_entropy((*model)(Variable(b.data)), b.target);
-        loss.backward();
+        Variable loss = cross_entropy(net(Variable(b.data)), b.target);
+        ddp ? ddp->backward(loss) : loss.backward();
         opt.step();
         const int64_t n = b.data.size(0);
         loss_sum += loss.item() * (double)n;
@@ -192,7 +203,7 @@ int main(int argc, char** argv) {
                              {"seconds", secs},            {"activation", activation}, {"threads", threads}};
       metrics << line.dump() << std::endl;
       const fs::path ckpt = run_dir / fmt::format("epoch{}.safetensors", epoch + 1);
-      save_checkpoint(ckpt, *model, opt, epoch + 1, activation);
+      if (rank == 0) save_checkpoint(ckpt, *model, opt, epoch + 1, activation);
     }
     fmt::print("done: {} epochs, final test accuracy {:.2f}%, {:.1f}s of training; metrics in {}\n", epochs,
                100 * last.accuracy, total_seconds, (run_dir / "metrics.jsonl").string());
