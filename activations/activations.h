@@ -3,6 +3,7 @@
 #include "activations/basic.h"
 #include "activations/grouping.h"
 #include "activations/hard.h"
+#include "activations/norm_activation.h"
 #include "activations/rectifiers.h"
 #include "activations/registry.h"
 #include "activations/saved.h"
@@ -10,3 +11,5 @@
 #include "activations/stochastic_gelu.h"
 #include "activations/vec_erf.h"
 #include "activations/vec_gelu.h"
+#include "activations/vector_dropout.h"
+#include "activations/vector_ops.h"

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "activations/grouping.h"
+#include "activations/norm_gate.h"
 #include "activations/pointwise_stochastic_gelu.h"
 #include "core/dispatch.h"
 #include "core/tensor.h"
@@ -44,5 +45,46 @@ extern DispatchStub<Tensor (*)(const Tensor& x, const VectorGrouping& grouping, 
 extern DispatchStub<Tensor (*)(const Tensor& x, const Tensor& g, const VectorGrouping& grouping, double sigma,
                                Tensor& dsigma)>
     vec_erf_backward_stub;
+
+// The vector operations whose CPU code is still inline in their op (norm_activation.cpp,
+// vector_dropout.cpp, vector_ops.cpp): only devices other than the CPU dispatch here.
+//
+// A norm gate (norm_gate.h): the built-in φ `kind`, or `table` (float64 [count, 2],
+// φ(t) and φ′(t) per vector) when defined; bias: float64 on x's device, `groups` values,
+// vector v using bias[(v / group_stride) mod groups].
+struct NormGateArgs {
+  act::PhiKind kind;
+  bool normalize;
+  Tensor bias, table;
+  int64_t group_stride, groups;
+};
+extern DispatchStub<Tensor (*)(const Tensor& x, const VectorGrouping& grouping, const NormGateArgs& args)>
+    norm_gate_stub;
+// dx; with per_vector, also (v·g)·∂s/∂b per vector (float64, x's device).
+extern DispatchStub<Tensor (*)(const Tensor& x, const Tensor& g, const VectorGrouping& grouping,
+                               const NormGateArgs& args, Tensor* per_vector)>
+    norm_gate_backward_stub;
+// y_v = scale_v·x_v with one scale per vector (x's dtype); the backward gives dx = s·g
+// and dots (float64, one per vector) = x_v·g_v.
+extern DispatchStub<Tensor (*)(const Tensor& x, const Tensor& scale, const VectorGrouping& grouping)>
+    scale_vectors_stub;
+extern DispatchStub<Tensor (*)(const Tensor& x, const Tensor& g, const Tensor& scale, const VectorGrouping& grouping,
+                               Tensor& dots)>
+    scale_vectors_backward_stub;
+// ‖v‖² per vector (float64).
+extern DispatchStub<Tensor (*)(const Tensor& x, const VectorGrouping& grouping)> vector_sq_norms_stub;
+// Per-vector dropout: scale_v = [u_v ≤ keep]·kept_scale (returned through `scale`, x's
+// dtype), y_v = scale_v·x_v, u_v from Philox block (seed, offset + v) as on the CPU.
+extern DispatchStub<Tensor (*)(const Tensor& x, const VectorGrouping& grouping, uint64_t seed, uint64_t offset,
+                               double keep, double kept_scale, Tensor& scale)>
+    vector_dropout_stub;
+// The group operations' choices, int64 on x's device: the offset of each vector's first
+// maximum ([count]); the source offset of every element after a stable sort of each
+// vector ([numel]; vectors of up to 64 elements, else tg::Error); for NormMaxPool the
+// input offset of every output element ([N, C, ho, wo]).
+extern DispatchStub<Tensor (*)(const Tensor& x, const VectorGrouping& grouping)> vector_argmax_stub;
+extern DispatchStub<Tensor (*)(const Tensor& x, const VectorGrouping& grouping, bool descending)> vector_sort_stub;
+extern DispatchStub<Tensor (*)(const Tensor& x, int64_t kernel, int64_t stride, int64_t ho, int64_t wo)>
+    norm_max_pool_index_stub;
 
 }  // namespace tg::act

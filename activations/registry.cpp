@@ -13,6 +13,14 @@ auto plain(Args... args) {
   return [=](bool, int64_t) -> std::shared_ptr<Module> { return std::make_shared<M>(args...); };
 }
 
+// A vector activation with one bias per vector group (per channel after a conv).
+template <class Make>
+auto grouped_biased(Make make) {
+  return [make](bool spatial, int64_t channels) -> std::shared_ptr<Module> {
+    return spatial ? make(VectorGrouping::blocks(4), channels) : make(VectorGrouping::last_dim(), 1);
+  };
+}
+
 template <class M>
 auto grouped() {
   return [](bool spatial, int64_t) -> std::shared_ptr<Module> {
@@ -49,6 +57,24 @@ const std::vector<ActivationInfo>& activation_registry() {
       {"probabilistic_vecgelu", "m·v, m ~ Bernoulli(P(d/2, ‖v‖²/2)) per vector in training", true, true,
        grouped<ProbabilisticVecGELU>()},
       {"vecerf", "v·erf(‖v‖/(√2σ)) per vector, σ learnable (init 1)", true, false, grouped<VecErf>()},
+      {"squash", "r/(1 + r²)·v per vector (capsule networks' squash)", true, false,
+       grouped_biased([](VectorGrouping g, int64_t) { return make_squash(g); })},
+      {"escnn_squash", "v/(1 + r) per vector (escnn's squash)", true, false,
+       grouped_biased([](VectorGrouping g, int64_t) { return make_escnn_squash(g); })},
+      {"n_relu", "relu(r + b)/r·v per vector, b learnable per channel (init −1)", true, false,
+       grouped_biased(make_n_relu)},
+      {"n_sigmoid", "σ(r + b)/r·v per vector, b learnable per channel (init −1); y(0) = 0", true, false,
+       grouped_biased(make_n_sigmoid)},
+      {"n_softplus", "softplus(r + b)/r·v per vector, b learnable per channel (init −1); y(0) = 0", true, false,
+       grouped_biased(make_n_softplus)},
+      {"fullsort", "each channel vector (after a conv) or feature vector sorted, largest first", true, false,
+       [](bool spatial, int64_t) -> std::shared_ptr<Module> {
+         return std::make_shared<GroupSort>(spatial ? VectorGrouping::channels() : VectorGrouping::last_dim());
+       }},
+      {"vector_dropout", "v·m/(1 − p) per vector, m ~ Bernoulli(1 − p), p = 0.5, in training; linear", true, true,
+       [](bool spatial, int64_t) -> std::shared_ptr<Module> {
+         return std::make_shared<VectorDropout>(0.5, spatial ? VectorGrouping::blocks(4) : VectorGrouping::last_dim());
+       }},
   };
   return table;
 }

@@ -36,7 +36,7 @@ static Tensor vec_erf_backward_cpu(const Tensor& xs, const Tensor& gc, const Vec
   double dsigma = 0;
   cpu::dispatch_float(xs.dtype(), "vec_erf_backward", [&](auto zero) {
     using T = decltype(zero);
-    dsigma = act::vector_backward(plan, xs.data<T>(), gc.data<T>(), dx.data<T>(), [&](double r2, int64_t) {
+    dsigma = act::vector_backward(plan, xs.data<T>(), gc.data<T>(), dx.data<T>(), [&](int64_t, double r2, int64_t) {
       const double r = std::sqrt(r2), ds = k * std::exp(-r2 * inv * inv);
       return act::GateGrad{special::erf(r * inv), r > 0 ? ds / r : 0.0, ds > 0 ? -ds * r / sg : 0.0};
     });

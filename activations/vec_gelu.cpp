@@ -17,7 +17,7 @@ using act::Needs;
 // long before their ratio does for d in the hundreds or thousands).
 // At r = 0: s = 0, and for d = 1 ∂P/∂u → ∞ like 1/r but multiplies (v·g)·v = O(r²),
 // so the kernel drops that term for a zero vector; as r → ∞, s → 1 and s′/r → 0.
-static act::GateGrad vec_gelu_gate(double r2, int64_t d) {
+static act::GateGrad vec_gelu_gate(int64_t, double r2, int64_t d) {
   double p, dp;
   act::chi_gate(d, 0.5 * r2, p, dp);
   return {p, dp, 0.0};
@@ -30,7 +30,7 @@ static Tensor vec_gelu_cpu(const Tensor& xc, const VectorGrouping& grouping) {
   cpu::dispatch_float(xc.dtype(), "vec_gelu", [&](auto zero) {
     using T = decltype(zero);
     act::vector_forward(plan, xc.data<T>(), y.data<T>(),
-                        [](int64_t, double r2, int64_t d) { return vec_gelu_gate(r2, d).s; });
+                        [](int64_t v, double r2, int64_t d) { return vec_gelu_gate(v, r2, d).s; });
   });
   return y;
 }
@@ -54,7 +54,7 @@ static Tensor probabilistic_vec_gelu_cpu(const Tensor& xc, const VectorGrouping&
     using T = decltype(zero);
     T* pp = p.data<T>();
     act::vector_forward(plan, xc.data<T>(), y.data<T>(), [&](int64_t v, double r2, int64_t d) {
-      const double pv = vec_gelu_gate(r2, d).s;
+      const double pv = vec_gelu_gate(v, r2, d).s;
       pp[v] = (T)pv;
       uint32_t w[4];
       philox(seed, offset + (uint64_t)v, w);

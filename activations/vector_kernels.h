@@ -101,11 +101,15 @@ void vector_forward(const VectorPlan& plan, const T* x, T* y, Scale&& scale) {
   });
 }
 
-// dx_v = s·g_v + (s′/r)(x_v·g_v)·x_v with {s, s′/r, ∂s/∂θ} = gate(r², d); returns
-// Σ_v (x_v·g_v)·∂s/∂θ. A zero vector (r = 0) or a vanishing s′/r contributes no
-// second term (it is 0·finite there; skipping it avoids 0·∞ at r = 0 or r = ∞).
+// dx_v = s·g_v + (s′/r)(x_v·g_v)·x_v with {s, s′/r, ∂s/∂θ} = gate(v, r², d); returns
+// Σ_v (x_v·g_v)·∂s/∂θ, and when per_vector is non-null also stores each vector's term
+// (x_v·g_v)·∂s/∂θ there (per-group parameters and external gates sum them themselves).
+// A zero vector (r = 0) or a vanishing s′/r contributes no second term: (v·g)·v is
+// O(r²) while every gate's s′/r is O(1/r) at worst, so the term's limit at r = 0 is 0,
+// and skipping it avoids 0·∞ at r = 0 or r = ∞. The Jacobian at v = 0 is s(0)·I.
 template <class T, class Gate>
-double vector_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Gate&& gate) {
+double vector_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Gate&& gate,
+                       double* per_vector = nullptr) {
   // Per-thread partial sums of ∂L/∂θ, added in thread order: reproducible at any
   // thread count (an atomic add would depend on which thread finishes first).
   std::vector<double> parts(omp_get_max_threads(), 0.0);
@@ -115,7 +119,7 @@ double vector_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Ga
     return dparam;
   };
   if (plan.is_channels()) {
-    for_each_channel_tile(plan, [&](int64_t, int64_t len, const VectorPatch& p) {
+    for_each_channel_tile(plan, [&](int64_t v, int64_t len, const VectorPatch& p) {
       double r2[kTile] = {}, dot[kTile] = {}, local = 0;
       for (int64_t c = 0; c < p.rows; ++c) {
         const int64_t o = p.base + c * p.row_stride;
@@ -126,10 +130,12 @@ double vector_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Ga
       }
       T s[kTile], ct[kTile];
       for (int64_t j = 0; j < len; ++j) {
-        const GateGrad q = gate(r2[j], p.rows);
+        const GateGrad q = gate(v + j, r2[j], p.rows);
         s[j] = (T)q.s;
         ct[j] = (T)((r2[j] == 0 || q.coef == 0) ? 0.0 : q.coef * dot[j]);
-        if (q.dparam != 0) local += dot[j] * q.dparam;
+        const double term = q.dparam != 0 ? dot[j] * q.dparam : 0.0;
+        local += term;
+        if (per_vector) per_vector[v + j] = term;
       }
       for (int64_t c = 0; c < p.rows; ++c) {
         const int64_t o = p.base + c * p.row_stride;
@@ -150,9 +156,11 @@ double vector_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Ga
       dacc[e & 3] += (double)x[o] * g[o];
     });
     const double r2 = (acc[0] + acc[1]) + (acc[2] + acc[3]), dot = (dacc[0] + dacc[1]) + (dacc[2] + dacc[3]);
-    const GateGrad q = gate(r2, p.dim());
+    const GateGrad q = gate(v, r2, p.dim());
     const double c = (r2 == 0 || q.coef == 0) ? 0.0 : q.coef * dot;
-    if (q.dparam != 0) local += dot * q.dparam;
+    const double term = q.dparam != 0 ? dot * q.dparam : 0.0;
+    local += term;
+    if (per_vector) per_vector[v] = term;
     const T s = (T)q.s, ct = (T)c;
     for_each_element(p, [&](int64_t o, int64_t) { dx[o] = s * g[o] + ct * x[o]; });
   }
@@ -179,6 +187,31 @@ void vector_scale(const VectorPlan& plan, const T* in, const T* scale, T* out) {
     const VectorPatch& p = cur.patch();
     for_each_element(p, [&](int64_t o, int64_t) { out[o] = scale[v] * in[o]; });
   }
+  });
+}
+
+// out[v] = Σ a_e·b_e over the elements of vector v, accumulated in double (b = a gives
+// ‖v‖²).
+template <class T>
+void vector_dots(const VectorPlan& plan, const T* a, const T* b, double* out) {
+  if (plan.is_channels()) {
+    for_each_channel_tile(plan, [&](int64_t v, int64_t len, const VectorPatch& p) {
+      double dot[kTile] = {};
+      for (int64_t c = 0; c < p.rows; ++c) {
+        const int64_t o = p.base + c * p.row_stride;
+        for (int64_t j = 0; j < len; ++j) dot[j] += (double)a[o + j] * b[o + j];
+      }
+      for (int64_t j = 0; j < len; ++j) out[v + j] = dot[j];
+    });
+    return;
+  }
+  for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
+    VectorCursor cur(plan, v0);
+    for (int64_t v = v0; v < v1; ++v, cur.next()) {
+      double acc[4] = {0, 0, 0, 0};
+      for_each_element(cur.patch(), [&](int64_t o, int64_t e) { acc[e & 3] += (double)a[o] * b[o]; });
+      out[v] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    }
   });
 }
 

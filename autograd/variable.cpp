@@ -37,7 +37,7 @@ std::shared_ptr<Node> Variable::gradient_edge() const {
   if (!impl_->accumulator) {
     auto n = std::make_shared<Node>();
     n->name = "AccumulateGrad";
-    n->seq = 0;  // leaves run last
+    n->seq = 0;  // run_backward schedules a leaf right after its last consumer
     n->leaf = impl_;
     n->out_shape = impl_->data.shape();
     n->out_dtype = impl_->data.dtype();
@@ -101,15 +101,29 @@ void run_backward(const std::vector<Variable>& roots, const std::vector<Tensor>&
     pending[n] = pending.count(n) ? add(pending[n], grads[i]) : grads[i];
     if (seen.insert(n).second) stack.push_back(n);
   }
+  // A leaf's gradient is final once its oldest consumer in this graph has run: it runs
+  // right then (key 2·seq − 1), so gradient hooks on parameters fire during backward
+  // (DistributedDataParallel starts communication from them), not all at the end.
+  std::unordered_map<Node*, uint64_t> leaf_key;
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
     order.push_back(n);
-    for (auto& m : n->next)
-      if (m && seen.insert(m.get()).second) stack.push_back(m.get());
+    for (auto& m : n->next) {
+      if (!m) continue;
+      if (!m->backward) {
+        auto [it, fresh] = leaf_key.emplace(m.get(), 2 * n->seq - 1);
+        if (!fresh) it->second = std::min(it->second, 2 * n->seq - 1);
+      }
+      if (seen.insert(m.get()).second) stack.push_back(m.get());
+    }
   }
   // Newest first; a node's seq is larger than those of all nodes it depends on.
-  std::sort(order.begin(), order.end(), [](Node* a, Node* b) { return a->seq > b->seq; });
+  auto key = [&](Node* n) {
+    auto it = leaf_key.find(n);
+    return n->backward || it == leaf_key.end() ? 2 * n->seq : it->second;
+  };
+  std::sort(order.begin(), order.end(), [&](Node* a, Node* b) { return key(a) > key(b); });
   for (Node* n : order) {
     auto it = pending.find(n);
     if (it == pending.end()) continue;

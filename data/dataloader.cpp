@@ -34,6 +34,14 @@ Batch collate(const std::vector<Example>& examples, const char* what) {
   return b;
 }
 
+// Positions rank, rank + R, ... of the order padded (from its start) to a multiple of R.
+static std::vector<int64_t> replica_shard(const std::vector<int64_t>& order, int replicas, int rank) {
+  const int64_t n = (int64_t)order.size(), per = (n + replicas - 1) / replicas;
+  std::vector<int64_t> shard(per);
+  for (int64_t k = 0; k < per; ++k) shard[k] = order[(k * replicas + rank) % n];
+  return shard;
+}
+
 // One epoch in progress: the sample order, and (with workers) the threads, the
 // batches they finished and the bookkeeping that bounds how far ahead they run.
 class EpochRun {
@@ -50,6 +58,7 @@ class EpochRun {
       order_.resize(n);
       for (int64_t i = 0; i < n; ++i) order_[i] = i;
     }
+    if (opt.num_replicas > 1) order_ = replica_shard(order_, opt.num_replicas, opt.rank);
     try {
       for (int w = 0; w < opt.num_workers; ++w) workers_.emplace_back([this] { work(); });
     } catch (...) {
@@ -157,10 +166,13 @@ DataLoader::DataLoader(Shared<const Dataset> dataset, DataLoaderOptions options)
   TG_CHECK(options_.num_workers >= 0, "DataLoader", "num_workers must be non-negative, got {}", options_.num_workers);
   TG_CHECK(options_.prefetch_factor > 0, "DataLoader", "prefetch_factor must be positive, got {}",
            options_.prefetch_factor);
+  TG_CHECK(options_.num_replicas > 0 && options_.rank >= 0 && options_.rank < options_.num_replicas, "DataLoader",
+           "rank must be in [0, num_replicas), got rank {} of {}", options_.rank, options_.num_replicas);
+  TG_CHECK(options_.num_replicas == 1 || dataset_->size() > 0, "DataLoader", "cannot shard an empty dataset");
 }
 
 int64_t DataLoader::size() const {
-  const int64_t n = dataset_->size(), b = options_.batch_size;
+  const int64_t r = options_.num_replicas, n = (dataset_->size() + r - 1) / r, b = options_.batch_size;
   return options_.drop_last ? n / b : (n + b - 1) / b;
 }
 

@@ -25,6 +25,12 @@ struct DataLoaderOptions {
   int num_workers = 0;      // 0: batches are built on the consumer's thread
   int prefetch_factor = 2;  // batches in flight per worker
   uint64_t seed = 0;
+  // Distributed sampling (torch's DistributedSampler): the epoch's order is padded by
+  // repeating its start to a multiple of num_replicas, and this loader takes every
+  // num_replicas-th index from position rank, so the replicas' shards are disjoint,
+  // cover the dataset and have equal lengths. All replicas must share the seed.
+  int num_replicas = 1;
+  int rank = 0;
 };
 
 struct Batch {
@@ -59,7 +65,7 @@ class DataLoader {
   Iterator begin();
   Sentinel end() const { return {}; }
 
-  int64_t size() const;  // batches per epoch (len(loader))
+  int64_t size() const;  // batches per epoch (len(loader)), of this replica's shard
   int64_t epoch() const { return epoch_; }
   void set_epoch(int64_t epoch);
   const DataLoaderOptions& options() const { return options_; }

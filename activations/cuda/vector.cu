@@ -20,6 +20,7 @@
 #include <cmath>
 
 #include "activations/chi_gate.h"
+#include "activations/norm_gate.h"
 #include "activations/cuda/vector_launch.h"
 #include "activations/special.h"
 #include "core/cuda/device.cuh"
@@ -40,7 +41,7 @@ struct GeluGate {
     act::chi_gate(d, 0.5 * r2, p, dp);
     return p;
   }
-  __device__ GateGrad backward(double r2, int64_t d) const {
+  __device__ GateGrad backward(int64_t, double r2, int64_t d) const {
     double p, dp;
     act::chi_gate(d, 0.5 * r2, p, dp);
     return {p, dp, 0.0};
@@ -53,9 +54,51 @@ struct GeluGate {
 struct ErfGate {
   double inv, k, sigma;
   __device__ double forward(int64_t, double r2, int64_t) const { return special::erf(::sqrt(r2) * inv); }
-  __device__ GateGrad backward(double r2, int64_t) const {
+  __device__ GateGrad backward(int64_t, double r2, int64_t) const {
     const double r = ::sqrt(r2), ds = k * ::exp(-r2 * inv * inv);
     return {special::erf(r * inv), r > 0 ? ds / r : 0.0, ds > 0 ? -ds * r / sigma : 0.0};
+  }
+};
+
+// Norm gates (norm_gate.h): φ built in (Norm) or read from a per-vector table (Table),
+// s, s′/r and ∂s/∂b from norm_gate() as on the CPU.
+struct NormGateDev {
+  act::PhiKind kind;
+  bool normalize;
+  const double* bias;  // `groups` values
+  int64_t stride, groups;
+  const double* table;  // non-null: φ(t), φ′(t) per vector
+  __device__ act::NormGate at(int64_t v, double r2) const {
+    const double r = ::sqrt(r2);
+    const act::PhiValue p = table != nullptr ? act::PhiValue{table[2 * v], table[2 * v + 1]}
+                                             : act::phi_value(kind, r + bias[(v / stride) % groups]);
+    return act::norm_gate(r, p, normalize);
+  }
+  __device__ double forward(int64_t v, double r2, int64_t) const { return at(v, r2).s; }
+  __device__ GateGrad backward(int64_t v, double r2, int64_t) const {
+    const act::NormGate q = at(v, r2);
+    return {q.s, q.h, q.ds_db};
+  }
+};
+
+// A given scale per vector (scale_vectors): ∂s/∂θ = 1 makes the per-vector output v·g.
+template <class T>
+struct GivenScale {
+  const T* scale;
+  __device__ double forward(int64_t v, double, int64_t) const { return (double)scale[v]; }
+  __device__ GateGrad backward(int64_t v, double, int64_t) const { return {(double)scale[v], 0.0, 1.0}; }
+};
+
+// Per-vector dropout: scale_v = [u_v ≤ keep]·kept_scale, saved, u_v as MaskGate draws it.
+template <class T>
+struct DropoutGate {
+  T* scale;
+  uint64_t seed, offset;
+  double keep, kept_scale;
+  __device__ double forward(int64_t v, double, int64_t) const {
+    const double s = philox_uniform(philox4x32(seed, offset + (uint64_t)v).w[0]) <= keep ? kept_scale : 0.0;
+    scale[v] = (T)s;
+    return s;
   }
 };
 
@@ -83,8 +126,8 @@ struct SavedScale {
 // {s, (s′/r)(x·g)} in T as the CPU kernel casts them; returns (x·g)·∂s/∂θ. A zero
 // vector or a vanishing s′/r gets no second term (avoids 0·∞ at r = 0 or r = ∞).
 template <class T, class Gate>
-__device__ inline double backward_coefs(const Gate& gate, double r2, double dot, int64_t d, T& s, T& c) {
-  const GateGrad q = gate.backward(r2, d);
+__device__ inline double backward_coefs(const Gate& gate, int64_t v, double r2, double dot, int64_t d, T& s, T& c) {
+  const GateGrad q = gate.backward(v, r2, d);
   s = (T)q.s;
   c = (T)((r2 == 0 || q.coef == 0) ? 0.0 : q.coef * dot);
   return q.dparam != 0 ? dot * q.dparam : 0.0;
@@ -184,10 +227,11 @@ __global__ void blocks_forward(VectorDesc q, bool quad, Gate gate, const T* __re
   }
 }
 
-// dx_v = s·g_v + (s′/r)(x_v·g_v)·x_v; partials[block] = Σ (x_v·g_v)·∂s/∂θ when non-null.
+// dx_v = s·g_v + (s′/r)(x_v·g_v)·x_v; partials[block] = Σ (x_v·g_v)·∂s/∂θ and
+// per_vector[v] = (x_v·g_v)·∂s/∂θ when non-null.
 template <class T, class Gate>
 __global__ void blocks_backward(VectorDesc q, bool quad, Gate gate, const T* __restrict__ x, const T* __restrict__ g,
-                                T* __restrict__ dx, double* partials) {
+                                T* __restrict__ dx, double* partials, double* per_vector) {
   double local = 0;
   for (int64_t v = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; v < q.count; v += (int64_t)gridDim.x * blockDim.x) {
     const Patch p = block_patch(q, v);
@@ -206,7 +250,9 @@ __global__ void blocks_backward(VectorDesc q, bool quad, Gate gate, const T* __r
           dacc[j] += (double)xe[i][j] * ge[i][j];
         }
       }
-      local += backward_coefs(gate, sum4(acc), sum4(dacc), 4 * p.rows, s, c);
+      const double term = backward_coefs(gate, v, sum4(acc), sum4(dacc), 4 * p.rows, s, c);
+      local += term;
+      if (per_vector != nullptr) per_vector[v] = term;
 #pragma unroll
       for (int i = 0; i < 4; ++i) {
         if (i >= p.rows) break;
@@ -221,7 +267,9 @@ __global__ void blocks_backward(VectorDesc q, bool quad, Gate gate, const T* __r
       add_at(acc, e, (double)x[o] * x[o]);
       add_at(dacc, e, (double)x[o] * g[o]);
     });
-    local += backward_coefs(gate, sum4(acc), sum4(dacc), p.rows * p.cols, s, c);
+    const double term = backward_coefs(gate, v, sum4(acc), sum4(dacc), p.rows * p.cols, s, c);
+    local += term;
+    if (per_vector != nullptr) per_vector[v] = term;
     for_each_element(p, q.w, [&](int64_t o, int64_t) { dx[o] = s * g[o] + c * x[o]; });
   }
   if (partials != nullptr) {
@@ -276,7 +324,7 @@ __global__ void __launch_bounds__(kThreads, 4)
 template <class T, class Gate>
 __global__ void __launch_bounds__(kThreads, 3)
     strided_backward(VectorDesc q, int lane_bits, Gate gate, const T* __restrict__ x, const T* __restrict__ g,
-                     T* __restrict__ dx, double* partials) {
+                     T* __restrict__ dx, double* partials, double* per_vector) {
   const int lanes = 1 << lane_bits;
   double local = 0;
   for (int64_t t = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; t < lane_slots(q, lane_bits);
@@ -293,8 +341,11 @@ __global__ void __launch_bounds__(kThreads, 3)
     dot = group_sum(dot, lanes);
     if (n == 0) continue;
     T s, c;
-    const double dparam = backward_coefs(gate, r2, dot, q.d, s, c);
-    if (j == 0) local += dparam;
+    const double dparam = backward_coefs(gate, v, r2, dot, q.d, s, c);
+    if (j == 0) {
+      local += dparam;
+      if (per_vector != nullptr) per_vector[v] = dparam;
+    }
     for (int64_t e = j; e < n; e += lanes) {
       const int64_t o = base + e * q.step;
       dx[o] = s * g[o] + c * x[o];
@@ -346,28 +397,52 @@ cudaError_t forward(cudaStream_t stream, const VectorDesc& q, const Gate& gate, 
 
 template <class T, class Gate>
 cudaError_t backward(cudaStream_t stream, const VectorDesc& q, const Gate& gate, const void* x, const void* g,
-                     void* dx, double* partials) {
+                     void* dx, double* partials, double* per_vector) {
   if (q.count == 0) return cudaSuccess;
   if (q.blocks)
     blocks_backward<T><<<grid_of(q), kThreads, 0, stream>>>(q, quad_of(q, x, g, dx), gate, (const T*)x, (const T*)g,
-                                                            (T*)dx, partials);
+                                                            (T*)dx, partials, per_vector);
   else
     strided_backward<T><<<grid_of(q), kThreads, 0, stream>>>(q, lane_bits_of(q), gate, (const T*)x, (const T*)g,
-                                                             (T*)dx, partials);
+                                                             (T*)dx, partials, per_vector);
   return cudaGetLastError();
 }
 
 // The constants of vec_erf.cpp, computed by the same expressions.
 ErfGate erf_gate(double sigma) { return {1 / (M_SQRT2 * sigma), std::sqrt(2 / M_PI) / sigma, sigma}; }
 
+NormGateDev norm_gate_of(const GateParams& a, bool table) {
+  return {(act::PhiKind)a.phi, a.normalize, a.bias, a.group_stride, a.groups, table ? a.table : nullptr};
+}
+
+// body(gate) with the gate object of `gate` and `a`; T is the tensors' dtype.
+template <class T, class Body>
+cudaError_t with_gate(VectorGate gate, const GateParams& a, Body&& body) {
+  switch (gate) {
+    case VectorGate::VecGelu: return body(GeluGate{});
+    case VectorGate::Erf: return body(erf_gate(a.sigma));
+    case VectorGate::Norm: return body(norm_gate_of(a, false));
+    case VectorGate::Table: return body(norm_gate_of(a, true));
+    case VectorGate::Scale: return body(GivenScale<T>{(const T*)a.scale});
+  }
+  return cudaErrorInvalidValue;
+}
+
 }  // namespace
 
-cudaError_t launch_vector_forward(cudaStream_t stream, DType dt, const VectorDesc& desc, VectorGate gate, double sigma,
-                                  const void* x, void* y) {
+cudaError_t launch_vector_forward(cudaStream_t stream, DType dt, const VectorDesc& desc, VectorGate gate,
+                                  const GateParams& params, const void* x, void* y) {
   return dispatch_float(dt, [&](auto zero) {
     using T = decltype(zero);
-    return gate == VectorGate::Erf ? forward<T>(stream, desc, erf_gate(sigma), x, y)
-                                   : forward<T>(stream, desc, GeluGate{}, x, y);
+    return with_gate<T>(gate, params, [&](const auto& g) { return forward<T>(stream, desc, g, x, y); });
+  });
+}
+
+cudaError_t launch_vector_dropout(cudaStream_t stream, DType dt, const VectorDesc& desc, uint64_t seed, uint64_t offset,
+                                  double keep, double kept_scale, const void* x, void* y, void* scale) {
+  return dispatch_float(dt, [&](auto zero) {
+    using T = decltype(zero);
+    return forward<T>(stream, desc, DropoutGate<T>{(T*)scale, seed, offset, keep, kept_scale}, x, y);
   });
 }
 
@@ -390,11 +465,12 @@ cudaError_t launch_vector_scale(cudaStream_t stream, DType dt, const VectorDesc&
 int64_t vector_backward_partials(const VectorDesc& desc) { return desc.count == 0 ? 0 : grid_of(desc); }
 
 cudaError_t launch_vector_backward(cudaStream_t stream, DType dt, const VectorDesc& desc, VectorGate gate,
-                                   double sigma, const void* x, const void* g, void* dx, double* partials) {
+                                   const GateParams& params, const void* x, const void* g, void* dx, double* partials,
+                                   double* per_vector) {
   return dispatch_float(dt, [&](auto zero) {
     using T = decltype(zero);
-    return gate == VectorGate::Erf ? backward<T>(stream, desc, erf_gate(sigma), x, g, dx, partials)
-                                   : backward<T>(stream, desc, GeluGate{}, x, g, dx, partials);
+    return with_gate<T>(gate, params,
+                        [&](const auto& q) { return backward<T>(stream, desc, q, x, g, dx, partials, per_vector); });
   });
 }
 

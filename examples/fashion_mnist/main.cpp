@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 #include <fstream>
+#include <optional>
 #include <unistd.h>
 
 #include "activations/registry.h"
@@ -18,6 +19,7 @@
 #include "data/idx.h"
 #include "data/transforms.h"
 #include "data/safetensors.h"
+#include "distributed/ddp.h"
 #include "layers/batchnorm.h"
 #include "layers/conv.h"
 #include "layers/flatten.h"
@@ -96,7 +98,7 @@ int main(int argc, char** argv) {
   int64_t batch_size = 64, limit_train = 0, limit_test = 0;
   double lr = 2e-3, lr_decay = 0.3;
   uint64_t seed = 0;
-  bool quiet = false;
+  bool quiet = false, distributed = false;
   app.add_option("--data", data_dir, "folder with the Fashion-MNIST IDX files (train/t10k, .gz or raw)")->capture_default_str();
   app.add_option("--activation", activation,
                  std::string("activation after each conv and the hidden linear layer: ") + activation_names())->capture_default_str();
@@ -113,10 +115,16 @@ int main(int argc, char** argv) {
   app.add_option("--limit-train", limit_train, "use only the first N training images (0: all)")->capture_default_str();
   app.add_option("--limit-test", limit_test, "use only the first N test images (0: all)")->capture_default_str();
   app.add_flag("--quiet", quiet, "no progress bar, only per-epoch lines");
+  app.add_flag("--distributed", distributed,
+               "data-parallel training over the ranks of mpirun (MPI): each trains on its shard; rank 0 prints and saves");
   CLI11_PARSE(app, argc, argv);
 
   try {
     set_num_threads(threads);
+    std::shared_ptr<dist::ProcessGroup> pg = distributed ? dist::init_process_group() : nullptr;
+    const int rank = pg ? pg->rank() : 0, world = pg ? pg->size() : 1;
+    if (rank != 0 && !std::freopen("/dev/null", "w", stdout)) throw Error("fashion_mnist: cannot silence rank " + std::to_string(rank));
+    quiet = quiet || rank != 0;
     if (run_name.empty()) run_name = fmt::format("{}-seed{}", activation, seed);
     const fs::path run_dir = fs::path(out_dir) / run_name;
     fs::create_directories(run_dir);
@@ -135,25 +143,30 @@ int main(int argc, char** argv) {
     const Shared<const Dataset> train = load("train", limit_train), test = load("t10k", limit_test);
     const Shared<const Transform> norm = Normalize({0.2860}, {0.3530});
     DataLoader train_loader(TransformDataset(train, norm),
-                            {.batch_size = batch_size, .shuffle = true, .num_workers = workers, .seed = seed});
+                            {.batch_size = batch_size, .shuffle = true, .num_workers = workers, .seed = seed,
+                             .num_replicas = world, .rank = rank});
     DataLoader test_loader(TransformDataset(test, norm), {.batch_size = 500, .num_workers = workers});
 
     manual_seed(seed);
-    Sequential model = make_model(activation);
-    Adam opt(model.parameters(), {.lr = lr});
+    const Shared<Module> model = make_model(activation);
+    Adam opt(model->parameters(), {.lr = lr});
     StepLR schedule(opt, 1, lr_decay);
     int64_t start_epoch = 0;
     if (!resume.empty()) {
-      start_epoch = load_checkpoint(resume, model, opt, activation);
+      start_epoch = load_checkpoint(resume, *model, opt, activation);
       fmt::print("resumed from {} at epoch {}\n", resume, start_epoch);
     }
-    const int64_t nparams = model.num_parameters();
+    std::optional<dist::DistributedDataParallel> ddp;  // rank 0's weights everywhere
+    if (pg) ddp.emplace(model, pg);
+    Module& net = ddp ? static_cast<Module&>(*ddp) : *model;
+    const int64_t nparams = model->num_parameters();
     fmt::print("fashion_mnist: {} train / {} test images, activation {}, {} parameters, batch {}, Adam lr {} (×{}/epoch), "
                "{} threads, {} loader workers\n",
                train->size(), test->size(), activation, nparams, batch_size, lr, lr_decay, threads, workers);
     std::fflush(stdout);  // before the progress bar, which goes to stderr
 
-    std::ofstream metrics(run_dir / "metrics.jsonl", start_epoch > 0 ? std::ios::app : std::ios::trunc);
+    std::ofstream metrics;
+    if (rank == 0) metrics.open(run_dir / "metrics.jsonl", start_epoch > 0 ? std::ios::app : std::ios::trunc);
     const bool tty = !quiet && isatty(fileno(stderr));
     EvalResult last{0, 0};
     double total_seconds = 0;
@@ -166,8 +179,8 @@ int main(int argc, char** argv) {
       const auto t0 = Clock::now();
       for (const Batch& b : train_loader) {
         opt.zero_grad();
-        Variable loss = cross_entropy(model(b.data), b.target);
-        loss.backward();
+        Variable loss = cross_entropy(net(b.data), b.target);
+        ddp ? ddp->backward(loss) : loss.backward();
         opt.step();
         const int64_t n = b.data.size(0);
         loss_sum += loss.item() * (double)n;
@@ -177,7 +190,7 @@ int main(int argc, char** argv) {
       const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
       total_seconds += secs;
       bar.finish();
-      last = evaluate(model, test_loader);
+      last = evaluate(*model, test_loader);
       const double train_loss = loss_sum / (double)seen;
       fmt::print("epoch {}/{}: train loss {:.4f}, test loss {:.4f}, test accuracy {:.2f}%, {:.0f} samples/s, {:.1f}s\n",
                  epoch + 1, epochs, train_loss, last.loss, 100 * last.accuracy, (double)seen / secs, secs);
@@ -187,7 +200,7 @@ int main(int argc, char** argv) {
                              {"seconds", secs},            {"activation", activation}, {"threads", threads}};
       metrics << line.dump() << std::endl;
       const fs::path ckpt = run_dir / fmt::format("epoch{}.safetensors", epoch + 1);
-      save_checkpoint(ckpt, model, opt, epoch + 1, activation);
+      if (rank == 0) save_checkpoint(ckpt, *model, opt, epoch + 1, activation);
     }
     fmt::print("done: {} epochs, final test accuracy {:.2f}%, {:.1f}s of training; metrics in {}\n", epochs,
                100 * last.accuracy, total_seconds, (run_dir / "metrics.jsonl").string());
