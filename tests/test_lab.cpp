@@ -38,7 +38,7 @@ TEST_CASE("lab: Perlin noise is determined by its seed, 0 on the lattice and wit
     }
   CHECK(land > 2000);
   CHECK(land < 8000);
-  CHECK(border_land == 0);  // the radial falloff leaves sea at the edge of the square
+  CHECK(border_land * 10000 < land * 396);  // the radial falloff: less land on the edge than overall
 }
 
 TEST_CASE("lab: quantization error of a known set against the hand-computed value") {

@@ -19,7 +19,7 @@ void run_gelu(const GeluOptions& o);
 // Folds on Perlin-noise islands: perlin.csv and perlin_<activation>.png.
 struct PerlinOptions {
   std::string out, figures;
-  int steps = 2000, points = 2048, grid = 128, tile = 48, seeds = 3;
+  int steps = 1500, points = 1024, grid = 128, tile = 48, seeds = 3;
   double lr = 1e-2;
   uint64_t map_seed = 7;
 };

@@ -60,7 +60,7 @@ class Perlin2D {
 
 // The island map over [−1, 1]²: two octaves of noise (cells of width 1/2 and 1/4 in
 // the square's units) minus a radial falloff, so land gathers near the centre and the
-// border is sea. True = island.
+// edge is mostly sea. True = island.
 class IslandMap {
  public:
   explicit IslandMap(uint64_t seed) : noise_(seed) {}
