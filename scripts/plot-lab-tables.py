@@ -45,7 +45,7 @@ def pct(v):
     return f"{100 * v:.1f}%"
 
 
-def criteria_table(data, bench, bench_header, perlin):
+def criteria_table(data, bench, bench_header, bench_load, perlin):
     lines = [
         "| activation | saved for backward | fwd ns/el | bwd ns/el | f = 0 exactly on | dead units (Perlin) "
         "| largest jump of f′ (at x) | monotonic | range on [−8, 8] | flat at | int8 error | int4 error |",
@@ -56,8 +56,15 @@ def criteria_table(data, bench, bench_header, perlin):
         saved = f"{int(v['saved_bytes']) / int(v['input_bytes']):.3g}× input ({v['saved_kind']})"
         fb = bench.get(name.replace("_", ""))
         fwd, bwd = (f"{fb[0]:.2f}", f"{fb[1]:.2f}") if fb else ("—", "—")
-        nz = int(v["zero_points"])
-        gate = "never" if nz == 0 else ("x = 0 only" if nz == 1 else f"[{float(v['zero_lo']):g}, {float(v['zero_hi']):g}]")
+        total, run, at0 = int(v["zero_points"]), int(v["zero_run"]), v["zero_at_0"] == "true"
+        if total == 0:
+            gate = "never"
+        elif run == 1:
+            gate = "x = 0 only" if total == 1 and at0 else f"{total} isolated points"
+        else:
+            gate = f"[{float(v['zero_lo']):g}, {float(v['zero_hi']):g}]"
+            if total > run:
+                gate += " and x = 0" if total == run + 1 and at0 else f" and {total - run} more points"
         if name in perlin:
             runs = perlin[name]
             dead = f"{sum(int(r['dead_units']) for r in runs)}/{sum(int(r['hidden_units']) for r in runs)}"
@@ -71,8 +78,10 @@ def criteria_table(data, bench, bench_header, perlin):
         lines.append(f"| `{name}` | {saved} | {fwd} | {bwd} | {gate} | {dead} | {jump} | {mono} | {rng} | {flat} "
                      f"| {float(v['int8_err']):.2e} | {float(v['int4_err']):.2e} |")
     lines.append("")
-    lines.append(f"Times: `bench/bench_activations` ({bench_header}; vector activations: its first row of that "
-                 "activation, 4×4 blocks). Everything else: `lab criteria`.")
+    lines.append(f"Times: `bench/bench_activations` ({bench_header}; load average {bench_load} while it ran, "
+                 "on a 2-core machine shared with other builds, so compare rows with care; vector activations: its "
+                 "first row of that activation, 4×4 blocks; — where it has no row of that name). "
+                 "Everything else: `lab criteria`.")
     return lines
 
 
@@ -151,6 +160,8 @@ def replace_block(doc, name, lines):
 def main():
     data, bench_path, doc_path = sys.argv[1:4]
     bench, header = bench_rows(bench_path)
+    with open(os.path.join(data, "bench_load.txt")) as fh:
+        load = fh.read().strip()
     perlin = perlin_summary(data)
     with open(doc_path) as fh:
         doc = fh.read()
@@ -158,7 +169,7 @@ def main():
     doc = replace_block(doc, "toy", toy_table(data))
     doc = replace_block(doc, "perlin", perlin_table(perlin))
     doc = replace_block(doc, "selfnorm", selfnorm_table(data))
-    doc = replace_block(doc, "criteria", criteria_table(data, bench, header, perlin))
+    doc = replace_block(doc, "criteria", criteria_table(data, bench, header, load, perlin))
     with open(doc_path, "w") as fh:
         fh.write(doc)
 

@@ -3,7 +3,8 @@
 //   saved bytes   what the node keeps for backward (activations/saved.h), in training
 //                 mode on a [64, 16] float32 input, and whether it is the output;
 //   on a grid of [−8, 8] (float64, eval mode, so the stochastic ones are their means):
-//   gating        the inputs where f is exactly 0;
+//   gating        the inputs where f is exactly 0: the longest run of grid points,
+//                 and how many more there are;
 //   monotonicity  f never decreases from one grid point to the next;
 //   range         min and max of f on the grid, and whether f flattens at each end
 //                 (|f′| < 0.005 there: bounded on that side);
@@ -74,7 +75,8 @@ void write_vecgelu_scale(const std::string& out) {
 
 void run_criteria(const CriteriaOptions& o) {
   auto csv = fmt::output_file(o.out + "/criteria.csv");
-  csv.print("activation,vector,saved_bytes,input_bytes,saved_kind,zero_lo,zero_hi,zero_points,grid_points,"
+  csv.print("activation,vector,saved_bytes,input_bytes,saved_kind,zero_lo,zero_hi,zero_run,zero_points,zero_at_0,"
+            "grid_points,"
             "monotonic,f_min,f_max,bounded_below,bounded_above,max_jump,max_jump_at,int8_err,int4_err,"
             "quant_lo,quant_hi\n");
   auto curves = fmt::output_file(o.out + "/curves.csv");
@@ -97,11 +99,14 @@ void run_criteria(const CriteriaOptions& o) {
     const Profile p = profile(*m, a.vector, o.step);
     const int64_t n = static_cast<int64_t>(p.t.size());
     double zero_lo = NAN, zero_hi = NAN, f_min = p.f[0], f_max = p.f[0], jump = 0, jump_at = 0;
-    int64_t zeros_count = 0;
+    int64_t zeros_count = 0, run = 0, best_run = 0;
     bool monotonic = true;
     for (int64_t i = 0; i < n; ++i) {
-      if (p.f[i] == 0) {
-        if (zeros_count++ == 0) zero_lo = p.t[i];
+      run = p.f[i] == 0 ? run + 1 : 0;
+      zeros_count += p.f[i] == 0;
+      if (run > best_run) {
+        best_run = run;
+        zero_lo = p.t[i - run + 1];
         zero_hi = p.t[i];
       }
       f_min = std::min(f_min, p.f[i]);
@@ -123,8 +128,9 @@ void run_criteria(const CriteriaOptions& o) {
     }
     const auto [qlo, qhi] = std::minmax_element(yq.begin(), yq.end());
     const double e8 = quantization_relative_error(yq, 8), e4 = quantization_relative_error(yq, 4);
-    csv.print("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", a.name, a.vector, saved_bytes(yin),
-              x32.nbytes(), kind, zero_lo, zero_hi, zeros_count, n, monotonic, f_min, f_max, bounded_below,
+    csv.print("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", a.name, a.vector,
+              saved_bytes(yin), x32.nbytes(), kind, zero_lo, zero_hi, best_run, zeros_count, p.f[n / 2] == 0, n,
+              monotonic, f_min, f_max, bounded_below,
               bounded_above, jump, jump_at, e8, e4, *qlo, *qhi);
     const int64_t every = std::max<int64_t>(1, std::llround(0.05 / o.step));
     for (int64_t i = 0; i < n; i += every)
