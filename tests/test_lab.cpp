@@ -58,7 +58,7 @@ TEST_CASE("lab: quantization error of a known set against the hand-computed valu
   CHECK(lab::quantize_dequantize({2.5, 2.5}, 4) == std::vector<double>{2.5, 2.5});
 }
 
-TEST_CASE("lab: SELU keeps mean 0 and variance 1 through 64 LeCun layers; ReLU's variance halves per layer") {
+TEST_CASE("lab: SELU keeps mean 0 and variance 1 through 64 LeCun layers while ReLU loses half its variance per layer") {
   const lab::DepthStats selu = lab::depth_statistics("selu", 64, 256, 512, 0);
   REQUIRE(selu.var.size() == 64);
   for (size_t l = 0; l < 64; ++l) {
