@@ -76,7 +76,10 @@ struct Net {
     Variable h = x;
     for (int64_t l = 0; l < kHidden; ++l) {
       h = (*act[l])((*linear[l])(h));
-      if (bits > 0) h = Variable(from_vector(quantize_dequantize(h.data().to_vector<double>(), bits), h.shape()).to(kFloat32));
+      if (bits > 0) {
+        const std::vector<double> q = quantize_dequantize(h.data().to_vector<double>(), bits);
+        h = Variable(from_vector(q, h.shape()).to(kFloat32));
+      }
       if (hidden) hidden->push_back(h.data());
     }
     return (*linear[kHidden])(h);

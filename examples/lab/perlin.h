@@ -30,7 +30,8 @@ class Perlin2D {
 
   double operator()(double x, double y) const {
     const double fx = std::floor(x), fy = std::floor(y);
-    const int xi = static_cast<int>(static_cast<int64_t>(fx) & 255), yi = static_cast<int>(static_cast<int64_t>(fy) & 255);
+    const int xi = static_cast<int>(static_cast<int64_t>(fx) & 255);
+    const int yi = static_cast<int>(static_cast<int64_t>(fy) & 255);
     const double tx = x - fx, ty = y - fy;
     const double n00 = corner(xi, yi, tx, ty), n10 = corner(xi + 1, yi, tx - 1, ty);
     const double n01 = corner(xi, yi + 1, tx, ty - 1), n11 = corner(xi + 1, yi + 1, tx - 1, ty - 1);
