@@ -15,6 +15,7 @@
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wunused-function"
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include <stb_image_write.h>
@@ -51,7 +52,7 @@ int main(int argc, char** argv) {
   app.add_option("--size", size, "crop size")->capture_default_str();
   app.add_option("--batch", batch, "batch size")->capture_default_str();
   app.add_option("--epochs", epochs, "epochs per measurement")->capture_default_str();
-  app.add_option("--workers", workers, "loader worker counts to measure")->capture_default_str();
+  app.add_option("--workers", workers, "loader worker counts to measure, comma-separated")->delimiter(',')->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   fs::path tmp;
   if (data.empty()) {
