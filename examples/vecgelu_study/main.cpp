@@ -171,7 +171,10 @@ static RunResult train_one(const Config& cfg, const std::string& act, double ini
       ++steps_since_log;
       // the train loss of a logged step: the mean over the steps since the last log
       monitor.end_step(step, loss_since_log / (double)steps_since_log);
-      if (monitor.logs(step)) loss_since_log = 0, steps_since_log = 0;
+      if (monitor.logs(step)) {
+        loss_since_log = 0;
+        steps_since_log = 0;
+      }
       opt.step();
       bar.step(l, b.data.size(0));
       images += b.data.size(0);
