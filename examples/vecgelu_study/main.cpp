@@ -200,6 +200,8 @@ static RunResult train_one(const Config& cfg, const std::string& act, double ini
 int main(int argc, char** argv) {
   CLI::App app{"Train the VecGELU study's plain deep CNN on an ImageNet-layout folder, one run per activation"};
   Config cfg;
+  // A repeated option keeps its last value, so scripts can append overrides (scripts/study "$@").
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--data", cfg.data, "dataset root with train/<class>/*.{jpg,jpeg,png} and val/<class>/…")->required();
   app.add_option("--out", cfg.out, "output folder: <out>/<activation>/train.jsonl and epoch checkpoints")
       ->capture_default_str();
