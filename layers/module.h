@@ -3,6 +3,8 @@
 // gradients), named buffers (Tensors such as running statistics, updated in place)
 // and named children, so that parameters(), state_dict() and train()/eval() walk
 // the whole tree with PyTorch-style dotted names ("features.0.weight").
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -11,6 +13,27 @@
 #include "autograd/functions.h"
 
 namespace tg {
+
+class Module;
+
+// fn(module, input, output) runs after module's forward when it is called through
+// operator() (containers call their children that way), in registration order.
+using ForwardHook = std::function<void(Module& module, const Variable& input, const Variable& output)>;
+
+// What register_forward_hook returns: remove() unregisters the hook (once; later calls
+// and calls after the module is gone do nothing), like torch's RemovableHandle.
+class HookHandle {
+ public:
+  HookHandle() = default;
+  void remove();
+
+ private:
+  friend class Module;
+  using Hooks = std::vector<std::pair<uint64_t, ForwardHook>>;
+  HookHandle(std::weak_ptr<Hooks> hooks, uint64_t id) : hooks_(std::move(hooks)), id_(id) {}
+  std::weak_ptr<Hooks> hooks_;
+  uint64_t id_ = 0;
+};
 
 class Module {
  public:
@@ -21,7 +44,13 @@ class Module {
 
   // Single-input, single-output forward; containers and layers override it.
   virtual Variable forward(const Variable& x) = 0;
-  Variable operator()(const Variable& x) { return forward(x); }
+  // forward(x), then the forward hooks (none registered: one pointer test).
+  Variable operator()(const Variable& x) {
+    Variable y = forward(x);
+    if (hooks_ && !hooks_->empty()) run_forward_hooks(x, y);
+    return y;
+  }
+  HookHandle register_forward_hook(ForwardHook fn);
 
   std::vector<Variable> parameters() const;
   std::vector<std::pair<std::string, Variable>> named_parameters() const;
@@ -57,15 +86,18 @@ class Module {
   bool training_ = true;
 
  private:
+  void run_forward_hooks(const Variable& x, const Variable& y);
   void collect(const std::string& prefix, std::vector<std::pair<std::string, Variable>>* params,
                NamedTensors* buffers) const;
   // Stable addresses: layers keep references to their own parameters and buffers.
   std::vector<std::unique_ptr<std::pair<std::string, Variable>>> params_;
   std::vector<std::unique_ptr<std::pair<std::string, Tensor>>> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  std::shared_ptr<HookHandle::Hooks> hooks_;  // made on the first registration
+  uint64_t next_hook_id_ = 0;
 };
 
-// Sequential: applies its children in order; children are named "0", "1", ...
+// Sequential: applies its children in order (through operator(), so their hooks run); children are named "0", "1", ...
 class Sequential : public Module {
  public:
   Sequential() = default;
