@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
@@ -28,6 +29,10 @@ const char* st_dtype(DType t) {
 }
 
 // A temporary file beside `path`, renamed over it once complete, removed on failure.
+// The order makes a crash at any point leave the old file or the new one whole: the
+// data reaches the disk (fsync of the file) before the rename publishes it, and the
+// rename itself is made durable by an fsync of the directory. A process killed before
+// the rename leaves the old file and a stray "<path>.tmp.<pid>.<n>".
 class AtomicFile {
  public:
   explicit AtomicFile(const std::string& path) : path_(path) {
@@ -54,9 +59,20 @@ class AtomicFile {
     std::filesystem::rename(tmp_, path_, ec);
     TG_CHECK(!ec, "save_safetensors", "cannot rename '{}' to '{}': {}", tmp_, path_, ec.message());
     committed_ = true;
+    sync_directory();
   }
 
  private:
+  void sync_directory() const {
+    const std::string dir = std::filesystem::path(path_).parent_path().string();
+    const int fd = open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const bool ok = fd >= 0 && fsync(fd) == 0;
+    const int err = errno;
+    if (fd >= 0) close(fd);
+    TG_CHECK(ok, "save_safetensors", "wrote '{}' but cannot sync its directory '{}': {}", path_, dir.empty() ? "." : dir,
+             std::strerror(err));
+  }
+
   std::string path_, tmp_;
   FILE* f_ = nullptr;
   bool committed_ = false;
