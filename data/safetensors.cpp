@@ -157,10 +157,15 @@ NamedTensors load_safetensors(const std::string& path, Metadata* metadata) {
     else if (d == "I64") e.dtype = kInt64;
     else throw Error(fmt::format("load_safetensors: '{}': tensor '{}' has unsupported dtype {} (supported: F32, F64, I64)",
                                  path, name, d));
-    uint64_t numel = 1;
+    // Every product of dimensions must fit in int64 (shape arithmetic elsewhere is
+    // signed), zero-sized tensors included: [2^40, 2^40, 0] is refused too.
+    constexpr uint64_t kMaxElements = uint64_t(1) << 56;
+    uint64_t numel = 1, extent = 1;  // extent: the product of the non-zero dimensions
     for (const auto& dim : shape) {
       const uint64_t s = dim.get<uint64_t>();
-      numel = (s != 0 && numel > (uint64_t(1) << 56) / s) ? (uint64_t(1) << 56) : numel * s;
+      if (s > kMaxElements || (s != 0 && extent > kMaxElements / s)) throw bad("has a shape of more than 2^56 elements");
+      extent *= s != 0 ? s : 1;
+      numel *= s;
       e.shape.push_back((int64_t)s);
     }
     TG_CHECK(e.begin <= e.end && e.end <= data_size, "load_safetensors",
