@@ -137,7 +137,7 @@ NamedTensors load_safetensors(const std::string& path, Metadata* metadata) {
       }
       continue;
     }
-    auto bad = [&](const char* what) {
+    auto bad = [&, &name = name](const char* what) {  // (clang before 16 cannot capture a structured binding)
       return Error(fmt::format("load_safetensors: '{}' has a bad header: tensor '{}' {}", path, name, what));
     };
     if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets"))

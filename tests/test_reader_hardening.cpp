@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/random.h"
+#include "data/image_folder.h"
 #include "data/safetensors.h"
 #include "layers/linear.h"
 #include "optim/adam.h"
@@ -12,6 +13,7 @@
 
 using namespace tg;
 using namespace tg::testing;
+namespace fs = std::filesystem;
 
 TEST_CASE("reader hardening: safetensors shapes whose products overflow are refused, zero-sized ones included") {
   TempDir dir("tg_reader_hardening");
@@ -72,4 +74,19 @@ TEST_CASE("reader hardening: a malformed optimizer state is an error and leaves 
     CHECK(after[i].first == before[i].first);
     CHECK(after[i].second.to_vector<double>() == before[i].second.to_vector<double>());
   }
+}
+
+TEST_CASE("reader hardening: a JPEG whose Huffman table has more than 256 codes is refused before stb_image") {
+  // The fuzzer's input (tests/fuzz/regressions/image_folder): 2 bytes of output size,
+  // then a JPEG whose fourth Huffman table counts 3508 codes; stb_image 2.27
+  // would write them past its 257-entry array.
+  Bytes input = read_bytes(TG_SOURCE_DIR "/tests/fuzz/regressions/image_folder/stb_huffman_table_overflow.jpg");
+  REQUIRE(input.size() > 2);
+  TempDir dir("tg_reader_hardening");
+  fs::create_directories(dir.path / "class");
+  const std::string path = (dir.path / "class" / "image.jpg").string();
+  write_bytes(path, Bytes(input.begin() + 2, input.end()));
+  ImageFolder ds(dir.path.string(), 4, 4);
+  CHECK(error_of([&] { ds[0]; }) ==
+        "ImageFolder: cannot decode image '" + path + "': corrupt JPEG (a Huffman table of more than 256 codes)");
 }
