@@ -68,9 +68,9 @@ static bool jpeg_huffman_tables_fit(const std::vector<uint8_t>& b) {
       continue;
     }
     size_t q = p + 2;
-    for (ptrdiff_t left = (ptrdiff_t)len - 2; left > 0 && q + 17 <= n;) {
-      size_t codes = 0;
-      for (size_t i = 1; i <= 16; ++i) codes += b[q + i];
+    for (ptrdiff_t left = (ptrdiff_t)len - 2; left > 0 && q < n;) {
+      size_t codes = 0;  // stb reads zeros past the end of the file
+      for (size_t i = q + 1; i <= q + 16 && i < n; ++i) codes += b[i];
       if (codes > 256) return false;
       q += 17 + codes;
       left -= 17 + (ptrdiff_t)codes;
