@@ -1,6 +1,7 @@
 #pragma once
 // Everything a user program needs, in one include.
 #include "activations/activations.h"
+#include "autograd/anomaly.h"
 #include "autograd/functions.h"
 #include "autograd/gradcheck.h"
 #include "core/cuda_api.h"

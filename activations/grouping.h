@@ -29,6 +29,14 @@ struct VectorGrouping {
   std::string str() const;  // "last_dim", "blocks(4)", "channels"
 };
 
+// Implemented by the modules of vector activations (beside Module): the grouping
+// they gate, so that tools such as the training monitor can measure ‖v‖ per vector.
+class VectorActivation {
+ public:
+  virtual ~VectorActivation() = default;
+  virtual VectorGrouping vector_grouping() const = 0;
+};
+
 // One vector of a contiguous tensor: a rows×cols patch starting at element `base`,
 // its rows `row_stride` elements apart (last_dim: 1×D; blocks: ≤k×≤k with stride W;
 // channels: C×1 with stride H·W).

@@ -11,8 +11,9 @@ namespace tg {
 // sigma: one element, > 0; receives a gradient. Saves the input only.
 Variable vec_erf(const Variable& x, const Variable& sigma, const VectorGrouping& grouping = VectorGrouping::blocks());
 
-class VecErf : public Module {
+class VecErf : public Module, public VectorActivation {
  public:
+  VectorGrouping vector_grouping() const override { return grouping; }
   explicit VecErf(VectorGrouping grouping = VectorGrouping::blocks(), double sigma = 1.0, DType dtype = kFloat32);
   Variable forward(const Variable& x) override { return vec_erf(x, sigma, grouping); }
   std::string name() const override { return "VecErf"; }

@@ -21,16 +21,18 @@ Variable vec_gelu(const Variable& x, const VectorGrouping& grouping = VectorGrou
 Variable probabilistic_vec_gelu(const Variable& x, const VectorGrouping& grouping = VectorGrouping::blocks(),
                                 bool training = true, Generator* gen = nullptr);
 
-class VecGELU : public Module {
+class VecGELU : public Module, public VectorActivation {
  public:
+  VectorGrouping vector_grouping() const override { return grouping; }
   explicit VecGELU(VectorGrouping grouping = VectorGrouping::blocks()) : grouping(grouping) {}
   Variable forward(const Variable& x) override { return vec_gelu(x, grouping); }
   std::string name() const override { return "VecGELU"; }
   const VectorGrouping grouping;
 };
 
-class ProbabilisticVecGELU : public Module {
+class ProbabilisticVecGELU : public Module, public VectorActivation {
  public:
+  VectorGrouping vector_grouping() const override { return grouping; }
   explicit ProbabilisticVecGELU(VectorGrouping grouping = VectorGrouping::blocks(), Generator* gen = nullptr)
       : grouping(grouping), gen_(gen) {}
   Variable forward(const Variable& x) override { return probabilistic_vec_gelu(x, grouping, is_training(), gen_); }

@@ -5,6 +5,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "autograd/anomaly.h"
+
 namespace tg {
 
 using namespace ops;
@@ -13,6 +15,20 @@ namespace {
 thread_local bool g_grad_enabled = true;
 std::atomic<uint64_t> g_seq{0};
 }  // namespace
+
+Node::~Node() {
+  // A node whose last owner is this one hands its own inputs to the work list before
+  // it dies, so each destructor below sees an empty `next` and returns at once.
+  std::vector<std::shared_ptr<Node>> work = std::move(next);
+  while (!work.empty()) {
+    std::shared_ptr<Node> n = std::move(work.back());
+    work.pop_back();
+    if (n && n.use_count() == 1) {
+      for (auto& m : n->next) work.push_back(std::move(m));
+      n->next.clear();
+    }
+  }
+}
 
 bool GradMode::enabled() { return g_grad_enabled; }
 void GradMode::set_enabled(bool on) { g_grad_enabled = on; }
@@ -79,6 +95,8 @@ Variable record(const char* name, Tensor out, const std::vector<Variable>& input
   n->out_dtype = result.dtype();
   n->next.reserve(inputs.size());
   for (const Variable& v : inputs) n->next.push_back(v.defined() ? v.gradient_edge() : nullptr);
+  if (AnomalyMode::enabled())
+    for (const Variable& v : inputs) n->input_shapes.push_back(v.defined() ? v.shape() : Shape{});
   result.impl()->grad_fn = std::move(n);
   result.impl()->requires_grad = true;
   return result;
@@ -145,11 +163,13 @@ void run_backward(const std::vector<Variable>& roots, const std::vector<Tensor>&
     std::vector<Tensor> gin = n->backward(g, needs);
     TG_CHECK(gin.size() == n->next.size(), n->name, "backward returned {} gradients for {} inputs", gin.size(),
              n->next.size());
+    const bool check_finite = AnomalyMode::enabled();
     for (size_t i = 0; i < gin.size(); ++i) {
       Node* m = n->next[i].get();
       if (!m || !gin[i].defined()) continue;
       TG_CHECK(gin[i].shape() == m->out_shape, n->name, "backward produced gradient of shape {} for input {} of shape {}",
                shape_str(gin[i].shape()), i, shape_str(m->out_shape));
+      if (check_finite) check_backward_output(*n, i, gin[i]);
       auto p = pending.find(m);
       if (p == pending.end()) {
         pending.emplace(m, gin[i]);

@@ -7,7 +7,9 @@
 // recording order (the tape). backward() collects the nodes reachable from the root
 // and runs them newest-first, accumulating into each leaf's .grad(). Nodes are owned
 // by the outputs that need them, so a graph is freed when its outputs go away,
-// whether or not backward ran.
+// whether or not backward ran. Both the reverse pass and the freeing of a graph walk
+// it with explicit work lists, never recursion: a chain of 10⁶ nodes needs no more
+// stack than a chain of 10.
 #include <functional>
 #include <memory>
 #include <string>
@@ -29,12 +31,20 @@ using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad, const s
 struct Node {
   std::string name;                         // op name, for error messages and debugging
   uint64_t seq = 0;                         // position on the tape
+  std::vector<Shape> input_shapes;          // the forward inputs' shapes, kept only under DetectAnomaly
   std::vector<std::shared_ptr<Node>> next;  // per input: its node (null if it needs no gradient)
   BackwardFn backward;                      // empty for a leaf's accumulator
   std::weak_ptr<VariableImpl> leaf;         // set for a leaf's gradient accumulator
   std::vector<GradHook> hooks;              // observe the output's gradient
   Shape out_shape;                          // shape the incoming gradient must have
   DType out_dtype = kFloat32;
+
+  Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  // Frees the nodes only this one owns without recursion, so a graph of any depth
+  // is destroyed with a small stack.
+  ~Node();
 };
 
 struct VariableImpl {

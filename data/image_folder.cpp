@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <memory>
 
@@ -13,6 +14,14 @@
 #define STBI_ONLY_PNG
 #include <stb_image.h>
 #include <stb_image_resize.h>
+// static: the tests link their own copy of stb_image_write as well.
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include <stb_image_write.h>
+#pragma GCC diagnostic pop
 
 namespace tg {
 
@@ -24,8 +33,13 @@ static bool is_image(const fs::path& p) {
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
 }
 
-ImageFolder::ImageFolder(const std::string& root, int64_t height, int64_t width) : height_(height), width_(width) {
+ImageFolder::ImageFolder(const std::string& root, int64_t height, int64_t width) : ImageFolder(root) {
   TG_CHECK(height > 0 && width > 0, "ImageFolder", "size must be positive, got {}x{}", height, width);
+  height_ = height;
+  width_ = width;
+}
+
+ImageFolder::ImageFolder(const std::string& root) {
   std::error_code ec;
   TG_CHECK(fs::is_directory(root, ec), "ImageFolder", "'{}' is not a directory", root);
   for (const auto& entry : fs::directory_iterator(root))
@@ -43,29 +57,86 @@ ImageFolder::ImageFolder(const std::string& root, int64_t height, int64_t width)
   }
 }
 
+// Whether every Huffman table of a JPEG holds at most the 256 codes the format allows.
+// stb_image 2.27 (Debian's libstb-dev) trusts the 16 code counts of a table and writes
+// past its 256-entry arrays when they sum to more (found by fuzzing, tests/fuzz), so
+// such a file is refused before stb reads it. The markers are walked as stb walks
+// them: stray and fill bytes skipped, segments by their length, a DHT table by table.
+static bool jpeg_huffman_tables_fit(const std::vector<uint8_t>& b) {
+  const size_t n = b.size();
+  if (n < 2 || b[0] != 0xFF || b[1] != 0xD8) return true;  // not a JPEG
+  size_t p = 2;
+  while (p + 1 < n) {
+    const uint8_t m = b[p + 1];
+    if (b[p] != 0xFF || m == 0xFF || m == 0x00) {  // data, a fill byte or a stuffed 0xFF
+      ++p;
+      continue;
+    }
+    p += 2;
+    if (m == 0xD9) return true;                           // end of image
+    if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) continue;  // markers without a segment
+    if (p + 2 > n) return true;
+    const size_t len = size_t(b[p]) << 8 | b[p + 1];
+    if (m != 0xC4) {
+      p += len;
+      continue;
+    }
+    size_t q = p + 2;
+    for (ptrdiff_t left = (ptrdiff_t)len - 2; left > 0 && q < n;) {
+      size_t codes = 0;  // stb reads zeros past the end of the file
+      for (size_t i = q + 1; i <= q + 16 && i < n; ++i) codes += b[i];
+      if (codes > 256) return false;
+      q += 17 + codes;
+      left -= 17 + (ptrdiff_t)codes;
+    }
+    p = q;
+  }
+  return true;
+}
+
 // x[c, h, w] = resized[h, w, c] / 255
 Example ImageFolder::get(int64_t index, SampleRng&) const {
   check_index(index, size(), "ImageFolder");
   const std::string& path = samples_[index].first;
   const std::vector<uint8_t> bytes = read_file_bytes(path, "ImageFolder");
+  TG_CHECK(jpeg_huffman_tables_fit(bytes), "ImageFolder",
+           "cannot decode image '{}': corrupt JPEG (a Huffman table of more than 256 codes)", path);
   int w = 0, h = 0, channels = 0;
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(bytes.data(), (int)bytes.size(), &w, &h, &channels, 3), &stbi_image_free);
   TG_CHECK(pixels != nullptr, "ImageFolder", "cannot decode image '{}': {}", path, stbi_failure_reason());
+  const int64_t H = height_ > 0 ? height_ : h, W = width_ > 0 ? width_ : w;
   std::vector<uint8_t> resized;
   const uint8_t* src = pixels.get();
-  if (h != height_ || w != width_) {
-    resized.resize(height_ * width_ * 3);
-    TG_CHECK(stbir_resize_uint8(pixels.get(), w, h, 0, resized.data(), (int)width_, (int)height_, 0, 3), "ImageFolder",
-             "cannot resize image '{}' from {}x{} to {}x{}", path, h, w, height_, width_);
+  if (h != H || w != W) {
+    resized.resize(H * W * 3);
+    TG_CHECK(stbir_resize_uint8(pixels.get(), w, h, 0, resized.data(), (int)W, (int)H, 0, 3), "ImageFolder",
+             "cannot resize image '{}' from {}x{} to {}x{}", path, h, w, H, W);
     src = resized.data();
   }
-  Tensor x = empty({3, height_, width_}, kFloat32);
+  Tensor x = empty({3, H, W}, kFloat32);
   float* dst = x.data<float>();
-  const int64_t plane = height_ * width_;
+  const int64_t plane = H * W;
   for (int64_t i = 0; i < plane; ++i)
     for (int64_t c = 0; c < 3; ++c) dst[c * plane + i] = (float)src[i * 3 + c] / 255.0f;
   return {x, samples_[index].second};
+}
+
+// png[h, w, c] = round(255 · clamp(x[c, h, w], 0, 1))
+void write_png(const std::string& path, const Tensor& image) {
+  TG_CHECK(image.defined() && image.dtype() == kFloat32 && image.dim() == 3 && (image.size(0) == 1 || image.size(0) == 3) &&
+               image.size(1) > 0 && image.size(2) > 0,
+           "write_png", "{}: expected a float32 [1 or 3, H, W] image, got {}", path,
+           image.defined() ? fmt::format("{} {}", dtype_name(image.dtype()), shape_str(image.shape())) : "undefined");
+  const Tensor x = image.cpu().contiguous();
+  const int64_t C = x.size(0), H = x.size(1), W = x.size(2), plane = H * W;
+  std::vector<uint8_t> bytes((size_t)(C * plane));
+  const float* src = x.data<float>();
+  for (int64_t i = 0; i < plane; ++i)
+    for (int64_t c = 0; c < C; ++c)
+      bytes[i * C + c] = (uint8_t)std::lround(255.0f * std::clamp(src[c * plane + i], 0.0f, 1.0f));
+  TG_CHECK(stbi_write_png(path.c_str(), (int)W, (int)H, (int)C, bytes.data(), (int)(W * C)), "write_png",
+           "{}: cannot write the file", path);
 }
 
 }  // namespace tg

@@ -2,8 +2,9 @@
 // ImageFolder: images in ImageNet layout, root/<class>/*.{jpg,jpeg,png} (extension
 // case ignored), as torchvision.datasets.ImageFolder. Class index = position of the
 // folder name in sorted order; files are sorted by path. Images are decoded on
-// access (stb_image), converted to RGB, resized (stb_image_resize) to height × width,
-// and returned as [3, height, width] float32 pixels in [0, 1].
+// access (stb_image) in the calling (loader worker) thread, converted to RGB and
+// returned as [3, H, W] float32 pixels in [0, 1]: at each file's own size, or resized
+// (stb_image_resize) to a fixed height × width.
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,7 +15,10 @@ namespace tg {
 
 class ImageFolder : public Dataset {
  public:
+  // Each image at its own size (transforms such as RandomResizedCrop then fix it).
   // Errors: root is not a directory, no class folders, a class folder without images.
+  explicit ImageFolder(const std::string& root);
+  // Every image resized to height × width.
   ImageFolder(const std::string& root, int64_t height, int64_t width);
 
   int64_t size() const override { return (int64_t)samples_.size(); }
@@ -27,7 +31,11 @@ class ImageFolder : public Dataset {
  private:
   std::vector<std::string> classes_;
   std::vector<std::pair<std::string, int64_t>> samples_;  // (path, class index)
-  int64_t height_, width_;
+  int64_t height_ = 0, width_ = 0;  // 0: the file's own size
 };
+
+// Writes a float32 [C, H, W] image, C = 1 (grey) or 3 (RGB), values in [0, 1], as an
+// 8-bit PNG (round(255·x), clamped). Errors name the file: shape, dtype, I/O.
+void write_png(const std::string& path, const Tensor& image);
 
 }  // namespace tg

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
@@ -28,6 +29,10 @@ const char* st_dtype(DType t) {
 }
 
 // A temporary file beside `path`, renamed over it once complete, removed on failure.
+// The order makes a crash at any point leave the old file or the new one whole: the
+// data reaches the disk (fsync of the file) before the rename publishes it, and the
+// rename itself is made durable by an fsync of the directory. A process killed before
+// the rename leaves the old file and a stray "<path>.tmp.<pid>.<n>".
 class AtomicFile {
  public:
   explicit AtomicFile(const std::string& path) : path_(path) {
@@ -54,9 +59,20 @@ class AtomicFile {
     std::filesystem::rename(tmp_, path_, ec);
     TG_CHECK(!ec, "save_safetensors", "cannot rename '{}' to '{}': {}", tmp_, path_, ec.message());
     committed_ = true;
+    sync_directory();
   }
 
  private:
+  void sync_directory() const {
+    const std::string dir = std::filesystem::path(path_).parent_path().string();
+    const int fd = open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const bool ok = fd >= 0 && fsync(fd) == 0;
+    const int err = errno;
+    if (fd >= 0) close(fd);
+    TG_CHECK(ok, "save_safetensors", "wrote '{}' but cannot sync its directory '{}': {}", path_, dir.empty() ? "." : dir,
+             std::strerror(err));
+  }
+
   std::string path_, tmp_;
   FILE* f_ = nullptr;
   bool committed_ = false;
@@ -121,7 +137,7 @@ NamedTensors load_safetensors(const std::string& path, Metadata* metadata) {
       }
       continue;
     }
-    auto bad = [&](const char* what) {
+    auto bad = [&, &name = name](const char* what) {  // (clang before 16 cannot capture a structured binding)
       return Error(fmt::format("load_safetensors: '{}' has a bad header: tensor '{}' {}", path, name, what));
     };
     if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets"))
@@ -141,10 +157,15 @@ NamedTensors load_safetensors(const std::string& path, Metadata* metadata) {
     else if (d == "I64") e.dtype = kInt64;
     else throw Error(fmt::format("load_safetensors: '{}': tensor '{}' has unsupported dtype {} (supported: F32, F64, I64)",
                                  path, name, d));
-    uint64_t numel = 1;
+    // Every product of dimensions must fit in int64 (shape arithmetic elsewhere is
+    // signed), zero-sized tensors included: [2^40, 2^40, 0] is refused too.
+    constexpr uint64_t kMaxElements = uint64_t(1) << 56;
+    uint64_t numel = 1, extent = 1;  // extent: the product of the non-zero dimensions
     for (const auto& dim : shape) {
       const uint64_t s = dim.get<uint64_t>();
-      numel = (s != 0 && numel > (uint64_t(1) << 56) / s) ? (uint64_t(1) << 56) : numel * s;
+      if (s > kMaxElements || (s != 0 && extent > kMaxElements / s)) throw bad("has a shape of more than 2^56 elements");
+      extent *= s != 0 ? s : 1;
+      numel *= s;
       e.shape.push_back((int64_t)s);
     }
     TG_CHECK(e.begin <= e.end && e.end <= data_size, "load_safetensors",

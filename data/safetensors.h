@@ -15,8 +15,9 @@ namespace tg {
 using Metadata = std::map<std::string, std::string>;
 
 // Writes float32, float64 and int64 tensors (any device, any strides) in the given
-// order. Atomic: writes a temporary file in the same directory, then renames it over
-// `path`, so a reader sees the old file or the new one, never a partial one.
+// order. Atomic: writes a temporary file in the same directory, syncs it to disk,
+// renames it over `path` and syncs the directory, so a reader — even after a crash or
+// a failed write (disk full) — sees the old file or the new one, never a partial one.
 // Errors: duplicate or empty names, "__metadata__" as a name, undefined tensors, I/O.
 void save_safetensors(const std::string& path, const NamedTensors& tensors, const Metadata& metadata = {});
 

@@ -1,5 +1,8 @@
 #include "data/transforms.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace tg {
 
 // Transforms run on loader worker threads: plain loops, no OpenMP teams.
@@ -88,6 +91,148 @@ Tensor RandomHorizontalFlip::operator()(const Tensor& image, SampleRng& rng) con
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t w = 0; w < W; ++w) dst[r * W + w] = src[r * W + W - 1 - w];
   return out;
+}
+
+namespace {
+
+// One axis of a resampling: output o reads `count[o]` input pixels from first[o] on,
+// with weights w[o·taps …]. Pillow's coefficients for its bilinear filter.
+struct AxisTaps {
+  int64_t taps = 0;
+  std::vector<int64_t> first, count;
+  std::vector<float> w;
+};
+
+AxisTaps bilinear_taps(int64_t in, int64_t out) {
+  const double scale = (double)in / (double)out, filter_scale = std::max(scale, 1.0), support = filter_scale;
+  AxisTaps a;
+  a.taps = (int64_t)std::ceil(support) * 2 + 1;
+  a.first.resize(out);
+  a.count.resize(out);
+  a.w.assign(out * a.taps, 0.0f);
+  std::vector<double> w((size_t)a.taps);
+  for (int64_t o = 0; o < out; ++o) {
+    const double center = ((double)o + 0.5) * scale;
+    const int64_t lo = std::max<int64_t>((int64_t)(center - support + 0.5), 0);
+    const int64_t n = std::min<int64_t>((int64_t)(center + support + 0.5), in) - lo;
+    double total = 0;
+    for (int64_t k = 0; k < n; ++k) {
+      w[k] = std::max(0.0, 1.0 - std::abs(((double)(k + lo) - center + 0.5) / filter_scale));
+      total += w[k];
+    }
+    a.first[o] = lo;
+    a.count[o] = n;
+    for (int64_t k = 0; k < n; ++k) a.w[o * a.taps + k] = (float)(total > 0 ? w[k] / total : 0.0);
+  }
+  return a;
+}
+
+}  // namespace
+
+// Separable: rows first (into [C, H, width]), then columns.
+Tensor resize_bilinear(const Tensor& image, int64_t height, int64_t width) {
+  Tensor x = checked_image(image, "resize_bilinear");
+  TG_CHECK(height > 0 && width > 0, "resize_bilinear", "size must be positive, got {}x{}", height, width);
+  const int64_t C = x.size(0), H = x.size(1), W = x.size(2);
+  TG_CHECK(H > 0 && W > 0, "resize_bilinear", "cannot resize an empty image {}", shape_str(x.shape()));
+  if (H == height && W == width) return x;
+  const AxisTaps tx = bilinear_taps(W, width), ty = bilinear_taps(H, height);
+  std::vector<float> mid((size_t)(C * H * width));
+  const float* src = x.data<float>();
+  for (int64_t r = 0; r < C * H; ++r)
+    for (int64_t o = 0; o < width; ++o) {
+      const float* in = src + r * W + tx.first[o];
+      const float* w = tx.w.data() + o * tx.taps;
+      float acc = 0;
+      for (int64_t k = 0; k < tx.count[o]; ++k) acc += w[k] * in[k];
+      mid[r * width + o] = acc;
+    }
+  Tensor out = empty({C, height, width}, kFloat32);
+  float* dst = out.data<float>();
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t o = 0; o < height; ++o) {
+      float* row = dst + (c * height + o) * width;
+      std::fill(row, row + width, 0.0f);
+      const float* w = ty.w.data() + o * ty.taps;
+      for (int64_t k = 0; k < ty.count[o]; ++k) {
+        const float* in = mid.data() + (c * H + ty.first[o] + k) * width;
+        for (int64_t j = 0; j < width; ++j) row[j] += w[k] * in[j];
+      }
+    }
+  return out;
+}
+
+Resize::Resize(int64_t size) : size_(size) { TG_CHECK(size > 0, "Resize", "size must be positive, got {}", size); }
+
+Tensor Resize::operator()(const Tensor& image, SampleRng&) const {
+  Tensor x = checked_image(image, "Resize");
+  const int64_t H = x.size(1), W = x.size(2);
+  TG_CHECK(H > 0 && W > 0, "Resize", "cannot resize an empty image {}", shape_str(x.shape()));
+  const int64_t longer = size_ * std::max(H, W) / std::min(H, W);
+  return H <= W ? resize_bilinear(x, size_, longer) : resize_bilinear(x, longer, size_);
+}
+
+static Tensor crop(const Tensor& x, int64_t top, int64_t left, int64_t height, int64_t width) {
+  const int64_t C = x.size(0), H = x.size(1), W = x.size(2);
+  Tensor out = empty({C, height, width}, kFloat32);
+  const float* src = x.data<float>();
+  float* dst = out.data<float>();
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t i = 0; i < height; ++i)
+      std::copy_n(src + (c * H + top + i) * W + left, width, dst + (c * height + i) * width);
+  return out;
+}
+
+CenterCrop::CenterCrop(int64_t height, int64_t width) : height_(height), width_(width) {
+  TG_CHECK(height > 0 && width > 0, "CenterCrop", "size must be positive, got {}x{}", height, width);
+}
+
+// out[c, i, j] = x[c, top + i, left + j]
+Tensor CenterCrop::operator()(const Tensor& image, SampleRng&) const {
+  Tensor x = checked_image(image, "CenterCrop");
+  const int64_t H = x.size(1), W = x.size(2);
+  TG_CHECK(height_ <= H && width_ <= W, "CenterCrop", "crop {}x{} is larger than the image {}", height_, width_,
+           shape_str(x.shape()));
+  const auto top = (int64_t)std::nearbyint((double)(H - height_) / 2.0);
+  const auto left = (int64_t)std::nearbyint((double)(W - width_) / 2.0);
+  return crop(x, top, left, height_, width_);
+}
+
+RandomResizedCrop::RandomResizedCrop(int64_t height, int64_t width, std::pair<double, double> scale,
+                                     std::pair<double, double> ratio)
+    : height_(height), width_(width), scale_(scale), ratio_(ratio) {
+  TG_CHECK(height > 0 && width > 0, "RandomResizedCrop", "size must be positive, got {}x{}", height, width);
+  TG_CHECK(0 < scale.first && scale.first <= scale.second && scale.second <= 1, "RandomResizedCrop",
+           "scale must satisfy 0 < min <= max <= 1, got ({}, {})", scale.first, scale.second);
+  TG_CHECK(0 < ratio.first && ratio.first <= ratio.second, "RandomResizedCrop",
+           "ratio must satisfy 0 < min <= max, got ({}, {})", ratio.first, ratio.second);
+}
+
+RandomResizedCrop::Box RandomResizedCrop::box(int64_t H, int64_t W, SampleRng& rng) const {
+  const double area = (double)H * (double)W;
+  const double log_lo = std::log(ratio_.first), log_hi = std::log(ratio_.second);
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    const double target = area * (scale_.first + (scale_.second - scale_.first) * rng.uniform());
+    const double aspect = std::exp(log_lo + (log_hi - log_lo) * rng.uniform());
+    const auto w = (int64_t)std::nearbyint(std::sqrt(target * aspect));
+    const auto h = (int64_t)std::nearbyint(std::sqrt(target / aspect));
+    if (0 < w && w <= W && 0 < h && h <= H) {
+      const int64_t top = rng.randint(H - h + 1);
+      return {top, rng.randint(W - w + 1), h, w};
+    }
+  }
+  const double in_ratio = (double)W / (double)H;
+  int64_t w = W, h = H;
+  if (in_ratio < ratio_.first) h = (int64_t)std::nearbyint((double)w / ratio_.first);
+  else if (in_ratio > ratio_.second) w = (int64_t)std::nearbyint((double)h * ratio_.second);
+  return {(H - h) / 2, (W - w) / 2, h, w};
+}
+
+Tensor RandomResizedCrop::operator()(const Tensor& image, SampleRng& rng) const {
+  Tensor x = checked_image(image, "RandomResizedCrop");
+  TG_CHECK(x.size(1) > 0 && x.size(2) > 0, "RandomResizedCrop", "cannot crop an empty image {}", shape_str(x.shape()));
+  const Box b = box(x.size(1), x.size(2), rng);
+  return resize_bilinear(crop(x, b.top, b.left, b.height, b.width), height_, width_);
 }
 
 TransformDataset::TransformDataset(Shared<const Dataset> base, Shared<const Transform> transform)

@@ -5,6 +5,25 @@
 
 namespace tg {
 
+void HookHandle::remove() {
+  if (auto hooks = hooks_.lock())
+    std::erase_if(*hooks, [&](const auto& h) { return h.first == id_; });
+  hooks_.reset();
+}
+
+HookHandle Module::register_forward_hook(ForwardHook fn) {
+  TG_CHECK(fn != nullptr, "register_forward_hook", "the hook of {} is empty", name());
+  if (!hooks_) hooks_ = std::make_shared<HookHandle::Hooks>();
+  hooks_->emplace_back(next_hook_id_, std::move(fn));
+  return HookHandle(hooks_, next_hook_id_++);
+}
+
+// A copy of the list, so a hook may remove itself or another one.
+void Module::run_forward_hooks(const Variable& x, const Variable& y) {
+  const HookHandle::Hooks hooks = *hooks_;
+  for (const auto& [id, fn] : hooks) fn(*this, x, y);
+}
+
 Variable& Module::register_parameter(const std::string& name, Tensor value) {
   params_.push_back(std::make_unique<std::pair<std::string, Variable>>(name, Variable(std::move(value), true)));
   return params_.back()->second;
@@ -132,7 +151,7 @@ Sequential& Sequential::add(AnyModule m) {
 
 Variable Sequential::forward(const Variable& x) {
   Variable h = x;
-  for (auto& [n, c] : children()) h = c->forward(h);
+  for (auto& [n, c] : children()) h = (*c)(h);
   return h;
 }
 

@@ -4,6 +4,8 @@
 // and named children, so that parameters(), state_dict() and train()/eval() walk
 // the whole tree with PyTorch-style dotted names ("features.0.weight").
 // `std::cout << model` prints the tree as PyTorch's repr does, with parameter counts.
+#include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
@@ -15,6 +17,27 @@
 #include "core/shared.h"
 
 namespace tg {
+
+class Module;
+
+// fn(module, input, output) runs after module's forward when it is called through
+// operator() (containers call their children that way), in registration order.
+using ForwardHook = std::function<void(Module& module, const Variable& input, const Variable& output)>;
+
+// What register_forward_hook returns: remove() unregisters the hook (once; later calls
+// and calls after the module is gone do nothing), like torch's RemovableHandle.
+class HookHandle {
+ public:
+  HookHandle() = default;
+  void remove();
+
+ private:
+  friend class Module;
+  using Hooks = std::vector<std::pair<uint64_t, ForwardHook>>;
+  HookHandle(std::weak_ptr<Hooks> hooks, uint64_t id) : hooks_(std::move(hooks)), id_(id) {}
+  std::weak_ptr<Hooks> hooks_;
+  uint64_t id_ = 0;
+};
 
 class Module {
  public:
@@ -28,7 +51,13 @@ class Module {
 
   // Single-input, single-output forward; containers and layers override it.
   virtual Variable forward(const Variable& x) = 0;
-  Variable operator()(const Variable& x) { return forward(x); }
+  // forward(x), then the forward hooks (none registered: one pointer test).
+  Variable operator()(const Variable& x) {
+    Variable y = forward(x);
+    if (hooks_ && !hooks_->empty()) run_forward_hooks(x, y);
+    return y;
+  }
+  HookHandle register_forward_hook(ForwardHook fn);
 
   std::vector<Variable> parameters() const;
   std::vector<std::pair<std::string, Variable>> named_parameters() const;
@@ -69,12 +98,15 @@ class Module {
   bool training_ = true;
 
  private:
+  void run_forward_hooks(const Variable& x, const Variable& y);
   void collect(const std::string& prefix, std::vector<std::pair<std::string, Variable>>* params,
                NamedTensors* buffers) const;
   // Stable addresses: layers keep references to their own parameters and buffers.
   std::vector<std::unique_ptr<std::pair<std::string, Variable>>> params_;
   std::vector<std::unique_ptr<std::pair<std::string, Tensor>>> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  std::shared_ptr<HookHandle::Hooks> hooks_;  // made on the first registration
+  uint64_t next_hook_id_ = 0;
 };
 
 // Prints `m` as PyTorch's repr, one line per child, with parameter counts:
@@ -90,7 +122,7 @@ std::ostream& operator<<(std::ostream& os, const Module& m);
 // (shared with the caller, who keeps a typed handle). See core/shared.h.
 using AnyModule = Shared<Module>;
 
-// Sequential: applies its children in order; children are named "0", "1", ...
+// Sequential: applies its children in order (through operator(), so their hooks run); children are named "0", "1", ...
 class Sequential : public Module {
  public:
   Sequential() = default;

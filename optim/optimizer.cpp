@@ -1,6 +1,8 @@
 #include "optim/optimizer.h"
 
+#include <charconv>
 #include <cmath>
+#include <optional>
 
 namespace tg {
 
@@ -38,23 +40,33 @@ NamedTensors Optimizer::state_dict() const {
 }
 
 void Optimizer::load_state_dict(const NamedTensors& state) {
-  bool have_step = false;
-  for (auto& s : state_) s.clear();
+  // All or nothing: the state is parsed and checked aside, then replaces the current one.
+  std::optional<int64_t> step;
+  std::vector<NamedTensors> loaded(params_.size());
   for (auto& [n, t] : state) {
     if (n == "step") {
-      step_ = (int64_t)t.item();
-      have_step = true;
+      TG_CHECK(t.numel() == 1, name_, "optimizer 'step' has shape {}, expected one element", shape_str(t.shape()));
+      const double v = t.item();
+      TG_CHECK(v >= 0 && v <= 9007199254740992.0 && v == std::floor(v), name_,
+               "optimizer 'step' is {}, expected a non-negative integer", v);
+      step = (int64_t)v;
       continue;
     }
     const auto dot1 = n.find('.'), dot2 = n.find('.', dot1 + 1);
     TG_CHECK(n.rfind("state.", 0) == 0 && dot2 != std::string::npos, name_, "unexpected optimizer tensor '{}'", n);
-    const size_t i = std::stoul(n.substr(dot1 + 1, dot2 - dot1 - 1));
+    size_t i = 0;
+    const char *first = n.data() + dot1 + 1, *last = n.data() + dot2;
+    const auto [end, ec] = std::from_chars(first, last, i);
+    TG_CHECK(ec == std::errc() && end == last && first != last, name_,
+             "unexpected optimizer tensor '{}': '{}' is not a parameter index", n, std::string(first, last));
     TG_CHECK(i < params_.size(), name_, "optimizer tensor '{}' names parameter {} of {}", n, i, params_.size());
     TG_CHECK(t.shape() == params_[i].shape(), name_, "optimizer tensor '{}' has shape {}, parameter {} has {}", n,
              shape_str(t.shape()), i, shape_str(params_[i].shape()));
-    state_[i].emplace_back(n.substr(dot2 + 1), t.to(params_[i].dtype()).to(params_[i].device()).clone());
+    loaded[i].emplace_back(n.substr(dot2 + 1), t.to(params_[i].dtype()).to(params_[i].device()).clone());
   }
-  TG_CHECK(have_step, name_, "optimizer state has no 'step' entry");
+  TG_CHECK(step.has_value(), name_, "optimizer state has no 'step' entry");
+  step_ = *step;
+  state_ = std::move(loaded);
 }
 
 double clip_grad_norm_(const std::vector<Variable>& params, double max_norm) {

@@ -18,7 +18,6 @@
 #include "data/dataloader.h"
 #include "data/idx.h"
 #include "data/transforms.h"
-#include "data/safetensors.h"
 #include "distributed/ddp.h"
 #include "layers/batchnorm.h"
 #include "layers/conv.h"
@@ -27,8 +26,10 @@
 #include "layers/loss.h"
 #include "layers/pool.h"
 #include "optim/adam.h"
+#include "optim/checkpoint.h"
+#include "optim/evaluate.h"
 #include "optim/lr_scheduler.h"
-#include "examples/fashion_mnist/progress.h"
+#include "optim/progress.h"
 
 using namespace tg;
 namespace fs = std::filesystem;
@@ -39,56 +40,6 @@ static Sequential make_model(const std::string& act) {
   return Sequential{Conv2d(1, 32, 3, 1, 1), BatchNorm2d(32), a(true, 32), MaxPool2d(2),
                     Conv2d(32, 64, 3, 1, 1), BatchNorm2d(64), a(true, 64), MaxPool2d(2),
                     Flatten(), Linear(64 * 7 * 7, 128), a(false, 128), Linear(128, 10)};
-}
-
-// Checkpoint = model tensors ("model.<name>") + optimizer state ("optim.<name>") + metadata.
-static void save_checkpoint(const fs::path& path, const Module& model, const Optimizer& opt, int64_t epoch,
-                            const std::string& activation) {
-  NamedTensors all;
-  for (auto& [n, t] : model.state_dict()) all.emplace_back("model." + n, t);
-  for (auto& [n, t] : opt.state_dict()) all.emplace_back("optim." + n, t);
-  const Generator& g = default_generator();
-  save_safetensors(path.string(), all,
-                   {{"epoch", std::to_string(epoch)}, {"activation", activation},
-                    {"rng_seed", std::to_string(g.seed())}, {"rng_offset", std::to_string(g.offset())}});
-}
-
-static int64_t load_checkpoint(const fs::path& path, Module& model, Optimizer& opt, const std::string& activation) {
-  Metadata meta;
-  NamedTensors all = load_safetensors(path.string(), &meta);
-  NamedTensors m, o;
-  for (auto& [n, t] : all) {
-    if (n.rfind("model.", 0) == 0) m.emplace_back(n.substr(6), t);
-    else if (n.rfind("optim.", 0) == 0) o.emplace_back(n.substr(6), t);
-    else throw Error(fmt::format("resume: {}: unexpected tensor '{}'", path.string(), n));
-  }
-  for (const char* key : {"epoch", "activation", "rng_seed", "rng_offset"})
-    TG_CHECK(meta.count(key), "resume", "{}: checkpoint metadata lacks '{}'", path.string(), key);
-  TG_CHECK(meta["activation"] == activation, "resume", "{}: checkpoint was trained with --activation {}, not {}",
-           path.string(), meta["activation"], activation);
-  model.load_state_dict(m);
-  opt.load_state_dict(o);
-  default_generator().set_state(std::stoull(meta["rng_seed"]), std::stoull(meta["rng_offset"]));
-  return std::stoll(meta["epoch"]);
-}
-
-struct EvalResult {
-  double loss, accuracy;
-};
-
-static EvalResult evaluate(Module& model, DataLoader& loader) {
-  NoGrad no_grad;
-  model.eval();
-  double loss = 0;
-  double correct = 0, n = 0;
-  for (const Batch& b : loader) {
-    Variable logits = model(b.data);
-    loss += cross_entropy(logits, b.target, Reduction::Sum).item();
-    correct += ops::sum(ops::eq(ops::argmax(logits.data(), 1), b.target)).item();
-    n += (double)b.target.numel();
-  }
-  model.train();
-  return {loss / n, correct / n};
 }
 
 int main(int argc, char** argv) {
@@ -153,7 +104,9 @@ int main(int argc, char** argv) {
     StepLR schedule(opt, 1, lr_decay);
     int64_t start_epoch = 0;
     if (!resume.empty()) {
-      start_epoch = load_checkpoint(resume, *model, opt, activation);
+      Metadata meta = load_checkpoint(resume, *model, opt, {{"activation", activation}});
+      TG_CHECK(meta.count("epoch"), "resume", "{}: checkpoint metadata lacks 'epoch'", resume);
+      start_epoch = std::stoll(meta["epoch"]);
       fmt::print("resumed from {} at epoch {}\n", resume, start_epoch);
     }
     std::optional<dist::DistributedDataParallel> ddp;  // rank 0's weights everywhere
@@ -168,7 +121,7 @@ int main(int argc, char** argv) {
     std::ofstream metrics;
     if (rank == 0) metrics.open(run_dir / "metrics.jsonl", start_epoch > 0 ? std::ios::app : std::ios::trunc);
     const bool tty = !quiet && isatty(fileno(stderr));
-    EvalResult last{0, 0};
+    EvalResult last;
     double total_seconds = 0;
     for (int64_t epoch = start_epoch; epoch < epochs; ++epoch) {
       train_loader.set_epoch(epoch);
@@ -190,20 +143,21 @@ int main(int argc, char** argv) {
       const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
       total_seconds += secs;
       bar.finish();
-      last = evaluate(*model, test_loader);
+      last = evaluate_classifier(*model, test_loader);
       const double train_loss = loss_sum / (double)seen;
       fmt::print("epoch {}/{}: train loss {:.4f}, test loss {:.4f}, test accuracy {:.2f}%, {:.0f} samples/s, {:.1f}s\n",
-                 epoch + 1, epochs, train_loss, last.loss, 100 * last.accuracy, (double)seen / secs, secs);
+                 epoch + 1, epochs, train_loss, last.loss, 100 * last.top1, (double)seen / secs, secs);
       std::fflush(stdout);
       nlohmann::json line = {{"epoch", epoch + 1},        {"train_loss", train_loss},  {"test_loss", last.loss},
-                             {"test_accuracy", last.accuracy}, {"samples_per_second", (double)seen / secs},
+                             {"test_accuracy", last.top1}, {"samples_per_second", (double)seen / secs},
                              {"seconds", secs},            {"activation", activation}, {"threads", threads}};
       metrics << line.dump() << std::endl;
       const fs::path ckpt = run_dir / fmt::format("epoch{}.safetensors", epoch + 1);
-      if (rank == 0) save_checkpoint(ckpt, *model, opt, epoch + 1, activation);
+      if (rank == 0)
+        save_checkpoint(ckpt.string(), *model, opt, {{"epoch", std::to_string(epoch + 1)}, {"activation", activation}});
     }
     fmt::print("done: {} epochs, final test accuracy {:.2f}%, {:.1f}s of training; metrics in {}\n", epochs,
-               100 * last.accuracy, total_seconds, (run_dir / "metrics.jsonl").string());
+               100 * last.top1, total_seconds, (run_dir / "metrics.jsonl").string());
   } catch (const Error& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;

@@ -1,10 +1,14 @@
 #pragma once
-// A terminal progress bar: loss (running mean of the last steps), samples/s and ETA.
-// On a terminal it redraws one line; otherwise it prints a line every 10%.
+// A training progress bar on stderr: loss (running mean of the last steps), samples/s
+// and ETA. On a terminal (tty) it redraws one line; otherwise it prints a line every
+// 10%; quiet prints nothing.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fmt/core.h>
 #include <string>
+
+namespace tg {
 
 class Progress {
  public:
@@ -42,3 +46,5 @@ class Progress {
   double avg_loss_ = 0;
   std::chrono::steady_clock::time_point start_;
 };
+
+}  // namespace tg

@@ -1,0 +1,97 @@
+// Malformed inputs found while fuzzing the readers (tests/fuzz): each one ends in a
+// tg::Error that names the cause, and a failed load changes nothing.
+#include <doctest/doctest.h>
+
+#include <limits>
+
+#include "core/random.h"
+#include "data/image_folder.h"
+#include "data/safetensors.h"
+#include "layers/linear.h"
+#include "optim/adam.h"
+#include "tests/test_util.h"
+
+using namespace tg;
+using namespace tg::ops;
+using namespace tg::testing;
+namespace fs = std::filesystem;
+
+TEST_CASE("reader hardening: safetensors shapes whose products overflow are refused, zero-sized ones included") {
+  TempDir dir("tg_reader_hardening");
+  const std::string p = dir / "dims.safetensors";
+  auto load_error = [&](const std::string& shape) {
+    const std::string header = R"({"w":{"dtype":"F32","shape":)" + shape + R"(,"data_offsets":[0,0]}})";
+    Bytes b;
+    for (int i = 0; i < 8; ++i) b.push_back((uint8_t)(header.size() >> (8 * i)));
+    b.insert(b.end(), header.begin(), header.end());
+    write_bytes(p, b);
+    return error_of([&] { load_safetensors(p); });
+  };
+  const std::string refused =
+      "load_safetensors: '" + p + "' has a bad header: tensor 'w' has a shape of more than 2^56 elements";
+  CHECK(load_error("[1099511627776,1099511627776,0]") == refused);  // 2^40 · 2^40 · 0
+  CHECK(load_error("[18446744073709551615,0]") == refused);         // 2^64 − 1
+  CHECK(load_error("[0,72057594037927937]") == refused);            // 2^56 + 1
+  CHECK(load_error("[72057594037927936,0]") == "no error");          // 2^56 · 0: empty, allowed
+}
+
+TEST_CASE("reader hardening: a malformed optimizer state is an error and leaves the optimizer as it was") {
+  Generator g(5);
+  Linear layer(3, 2);
+  Adam opt(layer.parameters());
+  for (auto& p : layer.parameters()) p.set_grad(randn(p.shape(), kFloat32, &g));
+  opt.step();
+  const NamedTensors before = opt.state_dict();
+  auto state_with = [&](const std::string& name, const Tensor& t) {
+    NamedTensors s = before;
+    for (auto& [n, v] : s)
+      if (n == "state.0.exp_avg") n = name, v = t;
+    return s;
+  };
+  const Tensor w = before[1].second;
+  CHECK(error_of([&] { opt.load_state_dict(state_with("state.x.exp_avg", w)); }) ==
+        "Adam: unexpected optimizer tensor 'state.x.exp_avg': 'x' is not a parameter index");
+  CHECK(error_of([&] { opt.load_state_dict(state_with("state..exp_avg", w)); }) ==
+        "Adam: unexpected optimizer tensor 'state..exp_avg': '' is not a parameter index");
+  CHECK(error_of([&] { opt.load_state_dict(state_with("state.99999999999999999999.exp_avg", w)); }) ==
+        "Adam: unexpected optimizer tensor 'state.99999999999999999999.exp_avg': '99999999999999999999' is not a "
+        "parameter index");
+  CHECK(error_of([&] { opt.load_state_dict(state_with("state.7.exp_avg", w)); }) ==
+        "Adam: optimizer tensor 'state.7.exp_avg' names parameter 7 of 2");
+  auto step_error = [&](double v) {
+    NamedTensors s = before;
+    s[0].second = scalar(v, kFloat64);
+    return error_of([&] { opt.load_state_dict(s); });
+  };
+  CHECK(step_error(1e300) == "Adam: optimizer 'step' is 1e+300, expected a non-negative integer");
+  CHECK(step_error(-1) == "Adam: optimizer 'step' is -1, expected a non-negative integer");
+  CHECK(step_error(2.5) == "Adam: optimizer 'step' is 2.5, expected a non-negative integer");
+  CHECK(step_error(std::numeric_limits<double>::quiet_NaN()) ==
+        "Adam: optimizer 'step' is nan, expected a non-negative integer");
+  // None of the failed loads touched the state.
+  const NamedTensors after = opt.state_dict();
+  REQUIRE(after.size() == before.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    CHECK(after[i].first == before[i].first);
+    CHECK(after[i].second.to_vector<double>() == before[i].second.to_vector<double>());
+  }
+}
+
+TEST_CASE("reader hardening: a JPEG whose Huffman table has more than 256 codes is refused before stb_image") {
+  // The fuzzer's inputs (tests/fuzz/regressions/image_folder): 2 bytes of output size,
+  // then a JPEG with a Huffman table of 3508 codes, or one cut off inside a table whose
+  // counts run into the end-of-image marker (stb reads zeros past the end). stb_image
+  // 2.27 would write the codes past its 257-entry array.
+  for (const char* name : {"stb_huffman_table_overflow.jpg", "stb_huffman_table_at_eof.jpg"}) {
+    CAPTURE(name);
+    Bytes input = read_bytes(std::string(TG_SOURCE_DIR "/tests/fuzz/regressions/image_folder/") + name);
+    REQUIRE(input.size() > 2);
+    TempDir dir("tg_reader_hardening");
+    fs::create_directories(dir.path / "class");
+    const std::string path = (dir.path / "class" / "image.jpg").string();
+    write_bytes(path, Bytes(input.begin() + 2, input.end()));
+    ImageFolder ds(dir.path.string(), 4, 4);
+    CHECK(error_of([&] { ds[0]; }) ==
+          "ImageFolder: cannot decode image '" + path + "': corrupt JPEG (a Huffman table of more than 256 codes)");
+  }
+}
