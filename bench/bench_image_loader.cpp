@@ -61,9 +61,9 @@ int main(int argc, char** argv) {
     data = tmp.string();
   }
   auto folder = std::make_shared<ImageFolder>((fs::path(data) / "train").string());
-  auto tf = std::make_shared<Compose>(std::vector<std::shared_ptr<const Transform>>{
-      std::make_shared<RandomResizedCrop>(size, size), std::make_shared<RandomHorizontalFlip>(),
-      std::make_shared<Normalize>(std::vector<double>{0.485, 0.456, 0.406}, std::vector<double>{0.229, 0.224, 0.225})});
+  auto tf = std::make_shared<Compose>(std::vector<Shared<const Transform>>{
+      RandomResizedCrop(size, size), RandomHorizontalFlip(),
+      Normalize(std::vector<double>{0.485, 0.456, 0.406}, std::vector<double>{0.229, 0.224, 0.225})});
   for (int w : workers) {
     DataLoader loader(std::make_shared<TransformDataset>(folder, tf), {.batch_size = batch, .shuffle = true, .num_workers = w});
     int64_t n = 0;

@@ -83,7 +83,7 @@ void run_criteria(const CriteriaOptions& o) {
   curves.print("activation,x,f,df\n");
   Generator gen(o.seed);
   const Tensor x32 = randn({64, kVectorDim}, kFloat32, &gen);
-  const Tensor xq = mul(randn({o.samples / kVectorDim, kVectorDim}, kFloat64, &gen), 3.0);
+  const Tensor xq = ops::mul(randn({o.samples / kVectorDim, kVectorDim}, kFloat64, &gen), 3.0);
   for (const ActivationInfo& a : activation_registry()) {
     std::shared_ptr<Module> m = a.make(false, 1);
     Variable xin(x32, true);

@@ -35,15 +35,15 @@ inline DepthStats depth_statistics(const std::string& activation, int layers, in
   DepthStats s;
   for (int l = 0; l < layers; ++l) {
     h = (*acts[l])(linears[l](h));
-    const double m = mean(h.data()).item();
+    const double m = ops::mean(h.data()).item();
     s.mean.push_back(m);
-    s.var.push_back(mean(square(sub(h.data(), m))).item());
+    s.var.push_back(ops::mean(ops::square(ops::sub(h.data(), m))).item());
   }
   Variable r(randn({batch, width}, kFloat32, &gen));
   sum(mul(h, r)).backward();
   const double scale = 1 / std::sqrt(static_cast<double>(batch));
   for (int l = 0; l < layers; ++l)
-    s.grad_norm.push_back(std::sqrt(sum(square(linears[l].weight.grad())).item()) * scale);
+    s.grad_norm.push_back(std::sqrt(ops::sum(ops::square(linears[l].weight.grad())).item()) * scale);
   return s;
 }
 

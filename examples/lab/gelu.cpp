@@ -22,9 +22,9 @@ void run_gelu(const GeluOptions& o) {
   Variable x(xs.expand({points, o.samples}).contiguous(), true);
   Variable y = stochastic_gelu(x, /*training=*/true, &gen);
   sum(y).backward();
-  const std::vector<double> mc = mean(y.data(), {1}).to_vector<double>();
-  const std::vector<double> sd = sqrt(var(y.data(), {1})).to_vector<double>();
-  const std::vector<double> surrogate = mean(x.grad(), {1}).to_vector<double>();
+  const std::vector<double> mc = ops::mean(y.data(), {1}).to_vector<double>();
+  const std::vector<double> sd = ops::sqrt(ops::var(y.data(), {1})).to_vector<double>();
+  const std::vector<double> surrogate = ops::mean(x.grad(), {1}).to_vector<double>();
 
   Variable xe(xs, true);
   Variable ye = gelu(xe);

@@ -215,7 +215,7 @@ void run_perlin(const PerlinOptions& o) {
       int dead = 0;
       for (const Tensor& h : hidden) {
         const Tensor hc = h.contiguous();
-        dead += static_cast<int>(sum(eq(max(hc, 0), min(hc, 0))).item());
+        dead += static_cast<int>(ops::sum(ops::eq(ops::max(hc, 0), ops::min(hc, 0))).item());
       }
       csv.print("{},{},{},{},{},{},{},{}\n", name, seed, loss, acc, acc8, acc4, dead, kHidden * kWidth);
       fmt::print("perlin: {:<10} seed {}: loss {:.4f}, accuracy {:.2f}% (int8 {:.2f}%, int4 {:.2f}%), {} dead units\n",
