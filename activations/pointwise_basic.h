@@ -45,9 +45,9 @@ struct Sigmoid {
 
 // Φ(x) = ½·erfc(−x/√2): accurate in the left tail, where ½(1 + erf) cancels to 0.
 // float32: erfc of the rounded argument (its error is far below float32 resolution
-// after the product). float64: as special::Phi, the rounding error du of u = −x/√2
-// (exact through fma) is corrected to first order, erfc(u + du) ≈ erfc(u) − (2/√π)e^(−u²)du;
-// beyond |x| = 40 erfc and e^(−u²) reach 0 and 2 by themselves.
+// after the product). float64: the rounding error du of u = −x/√2 (exact through fma)
+// is corrected to first order, erfc(u + du) ≈ erfc(u) − (2/√π)e^(−u²)du, as
+// special::Phi does; beyond |x| = 40 erfc and e^(−u²) reach 0 and 2 by themselves.
 template <class T>
 TG_HD inline T phi_cdf(T x) {
   if constexpr (std::is_same_v<scalar_of_t<T>, float>) {

@@ -62,11 +62,11 @@ double max_ulp_error(VecFn vf, RefFn ref, float lo, float hi) {
 
 }  // namespace
 
-TEST_CASE("simd: float32 SLEEF functions are within their documented ulp bounds, tails included") {
+TEST_CASE("simd: float32 math functions are within their ulp bounds, tails included") {
   struct Case {
     const char* name;
     double (*measure)();
-    double bound;  // SLEEF's: 1.0 ulp for the u10 functions, 1.5 for erfc (u15); erf measured 1.09
+    double bound;  // SLEEF's: 1.0 ulp (u10; erf measured 1.09), 1.5 (erfc, u15), 3.5 (tanh, u35)
   };
 #define TG_ULP(f, lo, hi)                                                                                      \
   [] {                                                                                                        \
@@ -75,7 +75,7 @@ TEST_CASE("simd: float32 SLEEF functions are within their documented ulp bounds,
   const Case cases[] = {
       {"exp", TG_ULP(exp, -87.3f, 88.7f), 1.0},         {"expm1", TG_ULP(expm1, -30, 88.7f), 1.0},
       {"log1p", TG_ULP(log1p, -0.9999999f, FLT_MAX), 1.0}, {"log", TG_ULP(log, FLT_MIN, FLT_MAX), 1.0},
-      {"tanh", TG_ULP(tanh, -20, 20), 1.0},              {"erf", TG_ULP(erf, -6, 6), 1.1},
+      {"tanh", TG_ULP(tanh, -20, 20), 3.5},              {"erf", TG_ULP(erf, -6, 6), 1.1},
       {"erfc", TG_ULP(erfc, -6, 9.2f), 1.5},
   };
 #undef TG_ULP
