@@ -86,8 +86,9 @@ Variable swiglu(const Variable& x, int64_t dim = -1);
 
 // A norm gate with an optional learnable bias (one per vector group, initialized to
 // `bias_init`). `label` is the registry name it is shown under.
-class NormActivation : public Module {
+class NormActivation : public Module, public VectorActivation {
  public:
+  VectorGrouping vector_grouping() const override { return grouping; }
   NormActivation(VectorGrouping grouping, NormPhi phi, bool normalize, int64_t bias_groups = 0, double bias_init = 0,
                  std::string label = "norm_activation", DType dtype = kFloat32);
   Variable forward(const Variable& x) override;

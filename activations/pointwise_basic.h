@@ -11,11 +11,11 @@ namespace tg::act {
 struct Relu {
   template <class T>
   TG_HD T f(T x) const {
-    return x > 0 ? x : T(0);
+    return where_(x > 0, x, T(0));
   }
   template <class T>
   TG_HD T df(T g, T y) const {
-    return y > 0 ? g : T(0);
+    return where_(y > 0, g, T(0));
   }
 };
 
@@ -23,7 +23,7 @@ struct Relu {
 struct Tanh {
   template <class T>
   TG_HD T f(T x) const {
-    return std::tanh(x);
+    return tanh_(x);
   }
   template <class T>
   TG_HD T df(T g, T y) const {
@@ -35,7 +35,7 @@ struct Tanh {
 struct Sigmoid {
   template <class T>
   TG_HD T f(T x) const {
-    return 1 / (1 + std::exp(-x));
+    return 1 / (1 + exp_(-x));
   }
   template <class T>
   TG_HD T df(T g, T y) const {
@@ -44,14 +44,18 @@ struct Sigmoid {
 };
 
 // Φ(x) = ½·erfc(−x/√2): accurate in the left tail, where ½(1 + erf) cancels to 0.
-// float32 uses erfcf (its error is far below float32 resolution after the product);
-// float64 uses the fma-corrected special::Phi.
+// float32: erfc of the rounded argument (its error is far below float32 resolution
+// after the product). float64: the rounding error du of u = −x/√2 (exact through fma)
+// is corrected to first order, erfc(u + du) ≈ erfc(u) − (2/√π)e^(−u²)du, as
+// special::Phi does; beyond |x| = 40 erfc and e^(−u²) reach 0 and 2 by themselves.
 template <class T>
 TG_HD inline T phi_cdf(T x) {
-  if constexpr (std::is_same_v<T, float>) {
-    return 0.5f * std::erfc(-x * 0.70710678f);
+  if constexpr (std::is_same_v<scalar_of_t<T>, float>) {
+    return T(0.5f) * erfc_(x * T(-0.70710678f));
   } else {
-    return special::Phi(x);
+    const T u = x * T(-special::detail::kSqrtHalfHi);
+    const T du = fma_(-x, T(special::detail::kSqrtHalfHi), -u) - x * T(special::detail::kSqrtHalfLo);
+    return T(0.5) * (erfc_(u) - T(special::detail::kTwoOverSqrtPi) * exp_(-u * u) * du);
   }
 }
 
@@ -63,7 +67,7 @@ struct Gelu {
   }
   template <class T>
   TG_HD T df(T g, T x) const {
-    const T pdf = std::exp(T(-0.5) * x * x) * T(0.3989422804014327);
+    const T pdf = exp_(T(-0.5) * x * x) * T(0.3989422804014327);
     return g * (phi_cdf(x) + x * pdf);
   }
 };
@@ -74,11 +78,11 @@ struct GeluTanh {
   static constexpr double kSqrt2OverPi = 0.7978845608028654, kCubic = 0.044715;
   template <class T>
   TG_HD T f(T x) const {
-    return T(0.5) * x * (1 + std::tanh(T(kSqrt2OverPi) * (x + T(kCubic) * x * x * x)));
+    return T(0.5) * x * (1 + tanh_(T(kSqrt2OverPi) * (x + T(kCubic) * x * x * x)));
   }
   template <class T>
   TG_HD T df(T g, T x) const {
-    const T t = std::tanh(T(kSqrt2OverPi) * (x + T(kCubic) * x * x * x));
+    const T t = tanh_(T(kSqrt2OverPi) * (x + T(kCubic) * x * x * x));
     return g * (T(0.5) * (1 + t) + T(0.5) * x * (1 - t * t) * T(kSqrt2OverPi) * (1 + 3 * T(kCubic) * x * x));
   }
 };

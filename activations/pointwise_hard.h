@@ -13,7 +13,7 @@ struct Hardsigmoid {
   }
   template <class T>
   TG_HD T df(T g, T y) const {
-    return y > 0 && y < 1 ? g / 6 : T(0);
+    return where_(y > 0 && y < 1, g / 6, T(0));
   }
 };
 
@@ -25,24 +25,29 @@ struct Hardswish {
   }
   template <class T>
   TG_HD T df(T g, T x) const {
-    return x < -3 ? T(0) : x <= 3 ? g * (2 * x + 3) / 6 : g;
+    return where_(x < -3, T(0), where_(x <= 3, g * (2 * x + 3) / 6, g));
   }
 };
 
 // y = 0 (x < −1.5), x(x + 1.5)/3 (−1.5 ≤ x ≤ 1.5), x (x > 1.5);
-// dy/dx = 0, (2x + 1.5)/3, 1. Computed in double for float inputs too, so the
-// result is rounded once.
-TG_HD inline double hardgelu1(double x) { return x * min_(max_(x + 1.5, 0.0), 3.0) / 3; }
-TG_HD inline double hardgelu1_dx(double x) { return x < -1.5 ? 0.0 : x <= 1.5 ? (2 * x + 1.5) / 3 : 1.0; }
+// dy/dx = 0, (2x + 1.5)/3, 1.
+template <class T>
+TG_HD inline T hardgelu1(T x) {
+  return x * min_(max_(x + T(1.5), T(0)), T(3)) / 3;
+}
+template <class T>
+TG_HD inline T hardgelu1_dx(T x) {
+  return where_(x < T(-1.5), T(0), where_(x <= T(1.5), (2 * x + T(1.5)) / 3, T(1)));
+}
 
 struct Hardgelu {
   template <class T>
   TG_HD T f(T x) const {
-    return T(hardgelu1(x));
+    return hardgelu1(x);
   }
   template <class T>
   TG_HD T df(T g, T x) const {
-    return T(g * hardgelu1_dx(x));
+    return g * hardgelu1_dx(x);
   }
 };
 
@@ -51,11 +56,11 @@ struct Hardgelu {
 struct HardgeluClamped {
   template <class T>
   TG_HD T f(T x) const {
-    return T(min_(max_(hardgelu1(x), -0.1875), 3.0));
+    return min_(max_(hardgelu1(x), T(-0.1875)), T(3));
   }
   template <class T>
   TG_HD T df(T g, T x) const {
-    return x > 3 ? T(0) : T(g * hardgelu1_dx(x));
+    return where_(x > 3, T(0), g * hardgelu1_dx(x));
   }
 };
 

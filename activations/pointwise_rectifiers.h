@@ -2,8 +2,7 @@
 // The math of the rectifier family: LeakyReLU, PReLU, ELU, SELU, CELU; the contract is
 // in pointwise.h. Where α > 0 (or the slope ≥ 0) the sign of y is the sign of x, so
 // the derivative can be read off the output: those ops come in a FromOutput form.
-// α stays a double: for float inputs the exponential sides of ELU, SELU and CELU
-// are scaled by the unrounded α in double and rounded once.
+// α is rounded to the element type, as in torch.
 #include "activations/pointwise.h"
 
 namespace tg {
@@ -23,7 +22,7 @@ struct LeakyRelu {
   }
   template <class T>
   TG_HD T df(T g, T s) const {
-    return g * (T(slope) + T(1 - slope) * T(s > 0));  // 1 or s, branch-free so the CPU loop vectorizes
+    return where_(s > 0, g, g * T(slope));
   }
 };
 
@@ -51,18 +50,18 @@ struct Elu {
   double alpha;
   template <class T>
   TG_HD T f(T x) const {
-    return x > 0 ? x : T(alpha * std::expm1(x));
+    return where_(x > 0, x, T(alpha) * expm1_(x));
   }
   template <class T>
   TG_HD T df(T g, T x) const {
-    return x > 0 ? g : T(g * alpha * std::exp(x));
+    return where_(x > 0, g, g * T(alpha) * exp_(x));
   }
 };
 // α > 0: dy/dx = α·eˣ = y + α on the negative side.
 struct EluFromOutput : Elu {
   template <class T>
   TG_HD T df(T g, T y) const {
-    return y > 0 ? g : g * (y + T(alpha));
+    return where_(y > 0, g, g * (y + T(alpha)));
   }
 };
 
@@ -71,11 +70,11 @@ struct Selu {
   static constexpr double kScaleAlpha = kSeluScale * kSeluAlpha;
   template <class T>
   TG_HD T f(T x) const {
-    return x > 0 ? T(kSeluScale * x) : T(kScaleAlpha * std::expm1(x));
+    return where_(x > 0, T(kSeluScale) * x, T(kScaleAlpha) * expm1_(x));
   }
   template <class T>
   TG_HD T df(T g, T y) const {
-    return y > 0 ? g * T(kSeluScale) : g * (y + T(kScaleAlpha));
+    return where_(y > 0, g * T(kSeluScale), g * (y + T(kScaleAlpha)));
   }
 };
 
@@ -84,18 +83,18 @@ struct Celu {
   double alpha;
   template <class T>
   TG_HD T f(T x) const {
-    return x > 0 ? x : T(alpha * std::expm1(x / alpha));
+    return where_(x > 0, x, T(alpha) * expm1_(x / T(alpha)));
   }
   template <class T>
   TG_HD T df(T g, T x) const {
-    return x > 0 ? g : T(g * std::exp(x / alpha));
+    return where_(x > 0, g, g * exp_(x / T(alpha)));
   }
 };
 // α > 0: dy/dx = e^(x/α) = y/α + 1 on the negative side.
 struct CeluFromOutput : Celu {
   template <class T>
   TG_HD T df(T g, T y) const {
-    return y > 0 ? g : T(g * (y / alpha + 1));
+    return where_(y > 0, g, g * (y / T(alpha) + 1));
   }
 };
 

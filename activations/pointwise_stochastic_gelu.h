@@ -5,7 +5,7 @@
 // generator state, whatever the thread or block layout.
 #include <cstdint>
 
-#include "activations/pointwise.h"
+#include "activations/pointwise_basic.h"  // phi_cdf
 #include "core/philox.h"
 
 namespace tg::act {
@@ -13,7 +13,8 @@ namespace tg::act {
 // Forward: y = x·m, m = [u ≤ Φ(x)], u ~ U(0, 1] from Philox block (seed, offset + i),
 // so P(m = 1) = Φ(x). Backward (straight-through on the expectation E[y] = x·Φ(x),
 // ignoring Φ′): dx = g·Φ(x), the GELU paper's surrogate; it needs the input only.
-// Φ is taken in double for both dtypes: u has 32 random bits, more than a float Φ.
+// The sample's Φ is taken in double for both dtypes: u has 32 random bits, more than a
+// float Φ resolves. The backward's is GELU's phi_cdf.
 struct StochasticGelu {
   uint64_t seed, offset;
   template <class T>
@@ -23,7 +24,7 @@ struct StochasticGelu {
   }
   template <class T>
   TG_HD T df(T g, T x) const {
-    return T(g * special::Phi((double)x));
+    return g * phi_cdf(x);
   }
 };
 

@@ -26,11 +26,10 @@ static Tensor prelu_forward(const Tensor& xc, const Tensor& w, int64_t inner) {
     const T *px = xc.data<T>(), *pw = w.data<T>();
     T* py = y.data<T>();
     const int64_t n = xc.numel(), nw = w.numel(), rows = inner == 0 ? 0 : n / inner;  // inner = 0: empty x
-#pragma omp parallel for if (n > cpu::kParallelGrain)
-    for (int64_t r = 0; r < rows; ++r) {
+    cpu::parallel_for(rows, n > cpu::kParallelGrain, [&](int64_t r) {
       const T a = pw[r % nw];
       for (int64_t i = r * inner; i < (r + 1) * inner; ++i) py[i] = act::Prelu::f(px[i], a);
-    }
+    });
   });
   return y;
 }
@@ -46,6 +45,7 @@ static Grads prelu_backward(const Tensor& g, const Tensor& xs, const Tensor& ws,
     const int64_t n = xs.numel(), nw = ws.numel(), rows = inner == 0 ? 0 : n / inner;
 #pragma omp parallel if (n > cpu::kParallelGrain)
     {
+      const DenormalScope denormals;
       std::vector<double> acc(nw, 0.0);
 #pragma omp for
       for (int64_t r = 0; r < rows; ++r) {

@@ -18,8 +18,7 @@ static Tensor sample(const act::StochasticGelu& op, const Tensor& xc) {
     using T = decltype(zero);
     const T* px = xc.data<T>();
     T* py = y.data<T>();
-#pragma omp parallel for if (n > cpu::kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) py[i] = op.sample(px[i], (uint64_t)i);
+    cpu::parallel_for(n, n > cpu::kParallelGrain, [&](int64_t i) { py[i] = op.sample(px[i], (uint64_t)i); });
   });
   return y;
 }

@@ -3,11 +3,9 @@
 // An elementwise activation is an op of activations/pointwise.h: a forward y = f(x)
 // and a backward dx = df(g, s), where s is the input or the output: whichever the
 // derivative can be computed from. On the CPU each direction is one strided parallel
-// pass (core/kernel.h) with no temporaries; on a CUDA device, one kernel
-// (activations/cuda/unary.cu) running the same op. Both are reached through the op's
-// dispatch tables, UnaryKernels<Op>.
-#include <algorithm>
-
+// pass over SIMD packets (core/kernel.h) with no temporaries; on a CUDA device, one
+// kernel (activations/cuda/unary.cu) running the same op. Both are reached through the
+// op's dispatch tables, UnaryKernels<Op>.
 #include "activations/pointwise.h"
 #include "activations/saved.h"
 #include "core/kernel.h"
@@ -25,65 +23,27 @@ inline void check_float(const Tensor& x, const char* op) {
            dtype_name(x.dtype()));
 }
 
-// Contiguous operands take an `omp simd` loop (selects such as x > 0 ? x : s·x
-// vectorize instead of branching); other layouts go through cpu::map1/map2.
-template <class Body>
-void parallel_simd_range(int64_t n, Body&& body) {
-#pragma omp parallel for schedule(static) if (n > cpu::kParallelGrain)
-  for (int64_t c = 0; c < (n + 4095) / 4096; ++c) body(c * 4096, std::min(n, (c + 1) * 4096));
-}
-
-// out = f(x) on the CPU, f called with float or double values.
-template <class F>
-Tensor map_unary(const Tensor& x, const char* op, F f) {
-  Tensor out = empty_like(x);
-  cpu::dispatch_float(x.dtype(), op, [&](auto zero) {
-    using T = decltype(zero);
-    if (x.is_contiguous()) {
-      const T* px = x.data<T>();
-      T* po = out.data<T>();
-      parallel_simd_range(x.numel(), [&](int64_t b, int64_t e) {
-#pragma omp simd
-        for (int64_t i = b; i < e; ++i) po[i] = f(px[i]);
-      });
-    } else {
-      cpu::map1<T, T>(out, x, [&](T v) { return f(v); });
-    }
-  });
-  return out;
-}
-
-// out = f(a, b) on the CPU, same dtype and shape.
-template <class F>
-Tensor map_binary(const Tensor& a, const Tensor& b, const char* op, F f) {
-  Tensor out = empty_like(a);
-  cpu::dispatch_float(a.dtype(), op, [&](auto zero) {
-    using T = decltype(zero);
-    if (a.is_contiguous() && b.is_contiguous()) {
-      const T *pa = a.data<T>(), *pb = b.data<T>();
-      T* po = out.data<T>();
-      parallel_simd_range(a.numel(), [&](int64_t s, int64_t e) {
-#pragma omp simd
-        for (int64_t i = s; i < e; ++i) po[i] = f(pa[i], pb[i]);
-      });
-    } else {
-      cpu::map2<T, T, T>(out, a, b, [&](T u, T v) { return f(u, v); });
-    }
-  });
-  return out;
-}
-
 // The dispatch tables of an elementwise op: forward y = op.f(x) (y contiguous, x any
 // layout) and backward dx = op.df(g, s) (g and s any layout, same shape and dtype).
-// The CPU kernels below are in place for every Op; the CUDA backend registers its
-// kernels for the ops of TG_POINTWISE_OPS (activations/cuda/unary.cpp).
+// The CPU kernels below, on SIMD packets, are in place for every Op; the CUDA backend
+// registers its kernels for the ops of TG_POINTWISE_OPS (activations/cuda/unary.cpp).
 template <class Op>
 struct UnaryKernels {
   static Tensor cpu_forward(const Op& op, const Tensor& x, const char* name) {
-    return map_unary(x, name, [op](auto v) { return op.f(v); });
+    Tensor y = empty_like(x);
+    cpu::dispatch_float(x.dtype(), name, [&](auto zero) {
+      using V = cpu::Vec<decltype(zero)>;
+      cpu::vmap1<decltype(zero)>(y, x, [&op](V v) { return op.f(v); });
+    });
+    return y;
   }
   static Tensor cpu_backward(const Op& op, const Tensor& g, const Tensor& s, const char* name) {
-    return map_binary(g, s, name, [op](auto gv, auto sv) { return op.df(gv, sv); });
+    Tensor dx = empty_like(s);
+    cpu::dispatch_float(s.dtype(), name, [&](auto zero) {
+      using V = cpu::Vec<decltype(zero)>;
+      cpu::vmap2<decltype(zero)>(dx, g, s, [&op](V gv, V sv) { return op.df(gv, sv); });
+    });
+    return dx;
   }
   static inline constinit DispatchStub<Tensor (*)(const Op&, const Tensor&, const char*)> forward{&cpu_forward};
   static inline constinit DispatchStub<Tensor (*)(const Op&, const Tensor&, const Tensor&, const char*)> backward{

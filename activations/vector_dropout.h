@@ -16,8 +16,9 @@ namespace tg {
 Variable vector_dropout(const Variable& x, double p, const VectorGrouping& grouping = VectorGrouping::blocks(),
                         bool training = true, Generator* gen = nullptr);
 
-class VectorDropout : public Module {
+class VectorDropout : public Module, public VectorActivation {
  public:
+  VectorGrouping vector_grouping() const override { return grouping; }
   explicit VectorDropout(double p = 0.5, VectorGrouping grouping = VectorGrouping::blocks(), Generator* gen = nullptr);
   Variable forward(const Variable& x) override { return vector_dropout(x, p, grouping, is_training(), gen_); }
   std::string name() const override { return "VectorDropout"; }

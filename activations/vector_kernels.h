@@ -17,17 +17,20 @@
 
 namespace tg::act {
 
-// Splits the vectors into one contiguous range per thread: body(v0, v1).
+// Splits the vectors into one contiguous range per thread: body(v0, v1), each thread
+// under a DenormalScope (core/parallel.h).
 template <class Body>
 void for_each_vector_range(const VectorPlan& plan, Body&& body) {
   const int64_t count = plan.count();
   if (count == 0) return;
   if (plan.numel() < cpu::kParallelGrain || omp_get_max_threads() == 1 || omp_in_parallel()) {
+    const DenormalScope denormals;
     body(0, count);
     return;
   }
 #pragma omp parallel
   {
+    const DenormalScope denormals;
     const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num(), chunk = (count + nt - 1) / nt;
     const int64_t v0 = std::min(count, t * chunk), v1 = std::min(count, v0 + chunk);
     if (v0 < v1) body(v0, v1);

@@ -48,8 +48,9 @@ class Maxout : public Module {
 };
 
 // group_sort on a grouping (every vector sorted: FullSort of each vector).
-class GroupSort : public Module {
+class GroupSort : public Module, public VectorActivation {
  public:
+  VectorGrouping vector_grouping() const override { return grouping; }
   explicit GroupSort(VectorGrouping grouping, bool descending = true) : grouping(grouping), descending(descending) {}
   Variable forward(const Variable& x) override { return group_sort(x, grouping, descending); }
   std::string name() const override { return "GroupSort"; }

@@ -3,11 +3,16 @@
 // (measured from the recorded node, activations/saved.h), beside the memory-traffic
 // floor of plain loops: a copy (read 1, write 1: a forward's minimum traffic) and a
 // 2-in-1-out loop (a backward's). bench/pytorch/bench_activations.py measures
-// PyTorch's own activations (and the original VecGELU form) on the same shape.
+// PyTorch's own activations (and the original VecGELU form) on the same shape; given
+// its --json output (--torch PATH), the last column is our forward+backward time over
+// PyTorch's. Both sides time alike: one warm-up run, then the best of --reps (warm
+// caches), flush-denormal on. bench/compare_activations.sh runs both in one go.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <fmt/core.h>
+#include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <omp.h>
 
 #include "activations/activations.h"
@@ -21,13 +26,22 @@ int main(int argc, char** argv) {
   CLI::App app{"tapegrad activation benchmarks: forward/backward ns per element, bytes saved for backward"};
   int threads = get_num_threads(), reps = 3;
   std::vector<int64_t> shape{32, 64, 56, 56};
-  std::string filter;
+  std::string filter, torch_json;
   app.add_option("--threads", threads, "CPU threads")->capture_default_str();
   app.add_option("--reps", reps, "repetitions (best time is reported)")->capture_default_str();
   app.add_option("--shape", shape, "N C H W")->expected(4)->capture_default_str();
   app.add_option("--filter", filter, "only activations whose name contains this");
+  app.add_option("--torch", torch_json, "JSON from bench/pytorch/bench_activations.py --json: adds a ratio column")
+      ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
   set_num_threads(threads);
+  nlohmann::json torch_ns;
+  if (!torch_json.empty()) {
+    const nlohmann::json j = nlohmann::json::parse(std::ifstream(torch_json));
+    torch_ns = j.at("ns_per_element");
+    fmt::print("PyTorch {} at {} threads, from {}\n", j.at("torch").get<std::string>(), j.at("threads").get<int>(),
+               torch_json);
+  }
 
   Generator gen(1);
   Tensor xt = randn(shape, kFloat32, &gen), g = randn(shape, kFloat32, &gen);
@@ -48,7 +62,8 @@ int main(int argc, char** argv) {
     for (int64_t i = 0; i < n; ++i) po[i] = px[i] * pg[i];
   });
   const double ns = 1e9 / (double)n;
-  fmt::print("threads {}, shape {}, {} elements, float32, best of {}\n", threads, shape_str(shape), n, reps);
+  fmt::print("threads {}, shape {}, {} elements, float32, best of {} after a warm-up, flush-denormal {}\n", threads,
+             shape_str(shape), n, reps, flush_denormal() ? "on" : "off");
   fmt::print("floor: copy (1 in, 1 out) {:.3f} ns/elem; 2 in, 1 out {:.3f} ns/elem\n\n", t_copy * ns, t_2in * ns);
 
   using Fn = std::function<Variable()>;
@@ -77,8 +92,8 @@ int main(int argc, char** argv) {
       {"prob_vec_gelu blocks(4) (train)", [&] { return probabilistic_vec_gelu(x, VectorGrouping::blocks(4), true, &gen); }},
       {"vec_erf blocks(4)", [&] { return vec_erf(x, sigma, VectorGrouping::blocks(4)); }},
   };
-  fmt::print("{:<34} {:>10} {:>10} {:>14} {:>8} {:>10}\n", "activation", "fwd ns/el", "bwd ns/el", "saved bytes",
-             "saved/in", "f+b/floor");
+  fmt::print("{:<34} {:>10} {:>10} {:>14} {:>8} {:>10} {:>10}\n", "activation", "fwd ns/el", "bwd ns/el", "saved bytes",
+             "saved/in", "f+b/floor", "f+b/torch");
   for (const auto& [name, f] : acts) {
     if (!filter.empty() && name.find(filter) == std::string::npos) continue;
     const double tf = best_seconds(reps, [&] { f(); });
@@ -88,8 +103,13 @@ int main(int argc, char** argv) {
     // The node's backward alone (no gradient accumulation into the leaf).
     const double tb = best_seconds(reps, [&] { node->backward(g, needs); });
     const size_t saved = saved_bytes(y);
-    fmt::print("{:<34} {:>10.3f} {:>10.3f} {:>14} {:>8.3f} {:>10.2f}\n", name, tf * ns, tb * ns, saved,
-               (double)saved / (double)xt.nbytes(), (tf + tb) / (t_copy + t_2in));
+    // VecGELU blocks(4) is compared with the original PyTorch form.
+    const std::string peer = name == "vec_gelu blocks(4)" ? "vec_gelu blocks(4) original form" : name;
+    const std::string ratio = torch_ns.contains(peer) ? fmt::format("{:.2f}", (tf + tb) * ns / (torch_ns[peer].at("fwd").get<double>() +
+                                                                                               torch_ns[peer].at("bwd").get<double>()))
+                                                     : "-";
+    fmt::print("{:<34} {:>10.3f} {:>10.3f} {:>14} {:>8.3f} {:>10.2f} {:>10}\n", name, tf * ns, tb * ns, saved,
+               (double)saved / (double)xt.nbytes(), (tf + tb) / (t_copy + t_2in), ratio);
   }
   return 0;
 }

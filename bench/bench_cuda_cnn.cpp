@@ -23,6 +23,7 @@
 #include "activations/activations.h"
 #include "core/cuda_api.h"
 #include "core/ops.h"
+#include "core/parallel.h"
 #include "core/random.h"
 #include "layers/conv.h"
 #include "layers/flatten.h"
@@ -100,8 +101,10 @@ static std::map<std::string, double> run_torch(const std::string& python, const 
                                                const std::string& device, const CnnShape& s, int warmup, int iters,
                                                const std::vector<std::string>& acts) {
   const std::string cmd =
-      fmt::format("{} -W ignore {} --device {} --batch {} --size {} --depth {} --warmup {} --iters {} --acts {} 2>&1",
-                  python, script, device, s.batch, s.size, s.depth, warmup, iters, fmt::join(acts, " "));
+      fmt::format("{} -W ignore {} --device {} --batch {} --size {} --depth {} --warmup {} --iters {} --acts {} "
+                  "--threads {} 2>&1",
+                  python, script, device, s.batch, s.size, s.depth, warmup, iters, fmt::join(acts, " "),
+                  get_num_threads());
   std::map<std::string, double> medians;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return medians;
@@ -147,8 +150,10 @@ int main(int argc, char** argv) {
                cuda_compiled() ? "none present on this machine" : "this build has no CUDA backend");
     return 0;
   }
-  fmt::print("tapegrad: batch {}, {}x{}, depth {}, float32, Adam, {} on {}, median of {} after {} warm-up\n", s.batch,
-             s.size, s.size, s.depth, fmt::join(acts, " and "), dev.str(), iters, warmup);
+  fmt::print("tapegrad: batch {}, {}x{}, depth {}, float32, Adam, {} on {}, median of {} after {} warm-up, {} threads, "
+             "flush-denormal {}\n",
+             s.batch, s.size, s.size, s.depth, fmt::join(acts, " and "), dev.str(), iters, warmup, get_num_threads(),
+             flush_denormal() ? "on" : "off");
   std::map<std::string, double> ours;
   try {
     for (const std::string& act : acts) {

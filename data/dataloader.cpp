@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/parallel.h"
 #include "core/random.h"
 
 namespace tg {
@@ -113,6 +114,7 @@ class EpochRun {
   // Takes the next batch while fewer than num_workers · prefetch_factor are taken but
   // not consumed; every outcome, error included, lands in done_ so next() never waits forever.
   void work() {
+    const DenormalScope denormals;  // a worker is the library's thread: its mode for its lifetime
     const int64_t capacity = (int64_t)opt_.num_workers * opt_.prefetch_factor;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {

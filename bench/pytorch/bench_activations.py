@@ -7,9 +7,15 @@ tensor that is the output or the input is counted like any other, as in the C++ 
 Then VecGELU with 4x4 blocks in the original implementation's PyTorch form
 (unfold the blocks -> norm -> torch.special.gammainc(d/2, r^2/2) -> multiply -> fold;
 autograd backward), forward + backward, to compare with tapegrad's fused kernels.
-Usage: python3 bench/pytorch/bench_activations.py [--threads 2] [--reps 3]
+Timing as in the C++ bench: one warm-up run, then the best of --reps (warm caches).
+Flush-denormal is on, as inside tapegrad's compute (torch.set_flush_denormal(True)).
+--json PATH also writes {name: {"fwd": ns/el, "bwd": ns/el}}, which
+`bench_activations --torch PATH` reads to print the ratio column
+(bench/compare_activations.sh runs both).
+Usage: python3 bench/pytorch/bench_activations.py [--threads 2] [--reps 3] [--json PATH]
 """
 import argparse
+import json
 import time
 
 import torch
@@ -20,9 +26,11 @@ parser.add_argument("--threads", type=int, default=2)
 parser.add_argument("--reps", type=int, default=3)
 parser.add_argument("--shape", type=int, nargs=4, default=[32, 64, 56, 56])
 parser.add_argument("--filter", default="")
+parser.add_argument("--json", default="")
 args = parser.parse_args()
 
 torch.set_num_threads(args.threads)
+torch.set_flush_denormal(True)
 torch.manual_seed(0)
 x = torch.randn(*args.shape, requires_grad=True)
 g = torch.randn(*args.shape)
@@ -83,6 +91,7 @@ ACTS = [
 
 print(f"torch {torch.__version__}, threads {args.threads}, shape {args.shape}, {n} elements, float32, best of {args.reps}")
 print(f"{'activation':<34} {'fwd ns/el':>10} {'bwd ns/el':>10} {'saved bytes':>14} {'saved/in':>8}")
+results = {}
 for name, f in ACTS:
     if args.filter and args.filter not in name:
         continue
@@ -92,3 +101,7 @@ for name, f in ACTS:
     tb = best(lambda: torch.autograd.grad(y, inputs, g, retain_graph=True))
     sb = saved_bytes(f)
     print(f"{name:<34} {tf * 1e9 / n:>10.3f} {tb * 1e9 / n:>10.3f} {sb:>14} {sb / (n * 4):>8.3f}")
+    results[name] = {"fwd": tf * 1e9 / n, "bwd": tb * 1e9 / n}
+if args.json:
+    with open(args.json, "w") as out:
+        json.dump({"torch": torch.__version__, "threads": args.threads, "shape": args.shape, "ns_per_element": results}, out)

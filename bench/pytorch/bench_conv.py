@@ -13,6 +13,7 @@ parser.add_argument("--batch", type=int, default=32)
 args = parser.parse_args()
 
 torch.set_num_threads(args.threads)
+torch.set_flush_denormal(True)  # as inside tapegrad's compute
 torch.manual_seed(0)
 conv = torch.nn.Conv2d(64, 64, 3, padding=1)
 x = torch.randn(args.batch, 64, 56, 56, requires_grad=True)

@@ -10,6 +10,8 @@ Autograd runs the backward: torch differentiates gammainc in its second argument
 dP(a, x)/dx = x^(a-1) e^(-x) / Gamma(a), and the chain rule through x = r^2/2 and r = |v|
 gives the same dP/dr = r^(d-1) e^(-r^2/2) / (2^(d/2-1) Gamma(d/2)) as tapegrad's kernel.
 Prints `median_s <activation> <seconds>` per activation (the C++ bench parses these).
+On the CPU, --threads sets torch's thread count (the C++ bench passes its own) and
+flush-denormal is on, as inside tapegrad's compute (torch.set_flush_denormal(True)).
 """
 import argparse
 import statistics
@@ -26,7 +28,11 @@ parser.add_argument("--depth", type=int, default=20)
 parser.add_argument("--warmup", type=int, default=2)
 parser.add_argument("--iters", type=int, default=5)
 parser.add_argument("--acts", nargs="+", default=["gelu", "vec_gelu"])
+parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
 args = parser.parse_args()
+if args.threads > 0:
+    torch.set_num_threads(args.threads)
+torch.set_flush_denormal(True)
 
 
 class VecGELU(torch.nn.Module):
@@ -66,7 +72,7 @@ torch.backends.cudnn.allow_tf32 = False
 torch.backends.cuda.matmul.allow_tf32 = False
 torch.backends.cudnn.benchmark = False  # eager default: cuDNN heuristics pick the algorithms
 print(f"torch {torch.__version__}, cudnn {torch.backends.cudnn.version()}, device "
-      f"{torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}")
+      f"{torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}, threads {torch.get_num_threads()}")
 
 for act in args.acts:
     torch.manual_seed(0)

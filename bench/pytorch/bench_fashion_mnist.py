@@ -34,6 +34,7 @@ def torch_epoch(threads, batch, lr, seed):
     import torch
     import torch.nn as nn
     torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)  # as inside tapegrad's compute
     torch.manual_seed(seed)
     x = torch.from_numpy(load_idx(f"{DATA}/train-images-idx3-ubyte.gz").astype(np.float32) / 255.0)
     y = torch.from_numpy(load_idx(f"{DATA}/train-labels-idx1-ubyte.gz").astype(np.int64))

@@ -24,8 +24,7 @@ void batch_norm_stats(const Tensor& xt, const Tensor& mt, const Tensor& vt) {
     T* var = vt.data<T>();
     const Dims d = dims_of(xt);
     const double M = (double)(d.N * d.L);
-#pragma omp parallel for schedule(static) if (d.C > 1 && xt.numel() >= kParallelGrain)
-    for (int64_t c = 0; c < d.C; ++c) {
+    parallel_for(d.C, d.C > 1 && xt.numel() >= kParallelGrain, [&](int64_t c) {
       double s = 0;
       for (int64_t n = 0; n < d.N; ++n) {
         const T* p = x + (n * d.C + c) * d.L;
@@ -39,7 +38,7 @@ void batch_norm_stats(const Tensor& xt, const Tensor& mt, const Tensor& vt) {
       }
       mean[c] = (T)m;
       var[c] = (T)(q / M);
-    }
+    });
   });
 }
 
@@ -55,15 +54,14 @@ void batch_norm_apply(const Tensor& xt, const Tensor& mt, const Tensor& st, cons
     const T* b = bt.defined() ? bt.data<T>() : nullptr;
     T* y = yt.data<T>();
     const Dims d = dims_of(xt);
-#pragma omp parallel for schedule(static) if (d.N * d.C > 1 && xt.numel() >= kParallelGrain)
-    for (int64_t p = 0; p < d.N * d.C; ++p) {
+    parallel_for(d.N * d.C, d.N * d.C > 1 && xt.numel() >= kParallelGrain, [&](int64_t p) {
       const int64_t c = p % d.C;
       const T a = invstd[c] * (w ? w[c] : T(1));
       const T shift = (b ? b[c] : T(0)) - mean[c] * a;
       const T* xp = x + p * d.L;
       T* yp = y + p * d.L;
       for (int64_t l = 0; l < d.L; ++l) yp[l] = xp[l] * a + shift;
-    }
+    });
   });
 }
 
@@ -85,8 +83,7 @@ void batch_norm_backward(const Tensor& gyt, const Tensor& xt, const Tensor& mt, 
     T* gb = gbt.defined() ? gbt.data<T>() : nullptr;
     const Dims d = dims_of(xt);
     const double M = (double)(d.N * d.L);
-#pragma omp parallel for schedule(static) if (d.C > 1 && xt.numel() >= kParallelGrain)
-    for (int64_t c = 0; c < d.C; ++c) {
+    parallel_for(d.C, d.C > 1 && xt.numel() >= kParallelGrain, [&](int64_t c) {
       const double m = mean[c], is = invstd[c];
       double sg = 0, sgx = 0;
       for (int64_t n = 0; n < d.N; ++n) {
@@ -99,7 +96,7 @@ void batch_norm_backward(const Tensor& gyt, const Tensor& xt, const Tensor& mt, 
       }
       if (gw) gw[c] = (T)(sgx * is);
       if (gb) gb[c] = (T)sg;
-      if (!gx) continue;
+      if (!gx) return;
       const double scale = (w ? (double)w[c] : 1.0) * is;
       const T k0 = (T)scale;
       const T k1 = batch_stats ? (T)(scale * sg / M) : T(0);
@@ -111,7 +108,7 @@ void batch_norm_backward(const Tensor& gyt, const Tensor& xt, const Tensor& mt, 
         T* op = gx + (n * d.C + c) * d.L;
         for (int64_t l = 0; l < d.L; ++l) op[l] = k0 * gp[l] - k1 - (xp[l] - mc) * k2;
       }
-    }
+    });
   });
 }
 

@@ -99,10 +99,10 @@ int parallel_items(int64_t n, F body) {
   if (n >= nt && nt > 1 && !omp_in_parallel()) {
     // Static: each thread gets the same items on every call, so the per-thread partial
     // weight gradients (and thus training) are bit-reproducible at a given thread count.
-#pragma omp parallel for schedule(static)
-    for (int64_t k = 0; k < n; ++k) body(k, omp_get_thread_num());
+    parallel_for(n, true, [&](int64_t k) { body(k, omp_get_thread_num()); });
     return nt;
   }
+  const TeamDenormalScope denormals;  // Eigen's GEMM threads
   for (int64_t k = 0; k < n; ++k) body(k, 0);
   return 1;
 }

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "core/cpu/loops.h"
+#include "core/cpu/simd.h"
 #include "core/random.h"
 
 namespace tg::cpu {
@@ -96,8 +97,8 @@ void CpuBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out, double p0
     const T a = (T)p0, b = (T)p1;
     switch (op) {
       case UnaryOp::Neg: map1<T, T>(out, x, [](T v) { return -v; }); break;
-      case UnaryOp::Exp: map1<T, T>(out, x, [](T v) { return std::exp(v); }); break;
-      case UnaryOp::Log: map1<T, T>(out, x, [](T v) { return std::log(v); }); break;
+      case UnaryOp::Exp: vmap1<T>(out, x, [](Vec<T> v) { return exp_(v); }); break;
+      case UnaryOp::Log: vmap1<T>(out, x, [](Vec<T> v) { return log_(v); }); break;
       case UnaryOp::Sqrt: map1<T, T>(out, x, [](T v) { return std::sqrt(v); }); break;
       case UnaryOp::Abs: map1<T, T>(out, x, [](T v) { return std::abs(v); }); break;
       case UnaryOp::Sign: map1<T, T>(out, x, [](T v) { return T((v > 0) - (v < 0)); }); break;
@@ -108,7 +109,7 @@ void CpuBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out, double p0
         if (p0 == 2.0) {
           map1<T, T>(out, x, [](T v) { return v * v; });
         } else {
-          map1<T, T>(out, x, [a](T v) { return std::pow(v, a); });
+          vmap1<T>(out, x, [a](Vec<T> v) { return pow_(v, Vec<T>(a)); });
         }
         break;
       case UnaryOp::AddScalar: map1<T, T>(out, x, [a](T v) { return v + a; }); break;
@@ -126,7 +127,7 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Ten
       case BinaryOp::Sub: map2<T, T, T>(out, a, b, [](T x, T y) { return x - y; }); break;
       case BinaryOp::Mul: map2<T, T, T>(out, a, b, [](T x, T y) { return x * y; }); break;
       case BinaryOp::Div: map2<T, T, T>(out, a, b, [](T x, T y) { return x / y; }); break;
-      case BinaryOp::Pow: map2<T, T, T>(out, a, b, [](T x, T y) { return std::pow(x, y); }); break;
+      case BinaryOp::Pow: vmap2<T>(out, a, b, [](Vec<T> x, Vec<T> y) { return pow_(x, y); }); break;
       // NaN propagates, as in torch.maximum/minimum.
       case BinaryOp::Max:
         map2<T, T, T>(out, a, b, [](T x, T y) { return (x != x || x > y) ? x : y; });
@@ -197,14 +198,13 @@ static void reduce_typed(ReduceOp op, const Tensor& x, const std::vector<int64_t
                       : op == ReduceOp::Max ? -std::numeric_limits<double>::infinity()
                                             : std::numeric_limits<double>::infinity();
   if (M >= omp_get_max_threads() * 4 || K < kParallelGrain) {
-#pragma omp parallel for schedule(static) if (M * K >= kParallelGrain)
-    for (int64_t m = 0; m < M; ++m) {
+    parallel_for(M, M * K >= kParallelGrain, [&](int64_t m) {
       double acc = init;
       int64_t arg = 0;
       reduce_block(base + offset_of(m, outer_shape, outer_stride), 0, K, acc, arg);
       o[m] = (T)acc;
       if (idx) idx[m] = arg;
-    }
+    });
     return;
   }
   // Few outputs, long reductions: split each block across threads and combine.
@@ -215,6 +215,7 @@ static void reduce_typed(ReduceOp op, const Tensor& x, const std::vector<int64_t
     std::vector<int64_t> parg(nt, 0);
 #pragma omp parallel num_threads(nt)
     {
+      const DenormalScope denormals;
       const int t = omp_get_thread_num(), n = omp_get_num_threads();
       const int64_t chunk = (K + n - 1) / n;
       const int64_t b = std::min(K, t * chunk), e = std::min(K, b + chunk);
@@ -287,12 +288,11 @@ static void fill_counter(const Tensor& out, uint64_t seed, uint64_t offset, F f)
   Tensor c = out.is_contiguous() ? out : empty(out.shape(), out.dtype());
   T* p = c.data<T>();
   const int64_t n = c.numel();
-#pragma omp parallel for schedule(static) if (n >= kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) {
+  parallel_for(n, n >= kParallelGrain, [&](int64_t i) {
     uint32_t w[4];
     philox(seed, offset + (uint64_t)i, w);
     p[i] = (T)f(w, i);
-  }
+  });
   if (!out.is_contiguous()) out.copy_(c);
 }
 

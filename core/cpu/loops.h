@@ -4,10 +4,12 @@
 // index range is split across OpenMP threads, and the innermost loop runs on raw
 // pointers, so contiguous operands get a plain vectorizable loop and no temporaries.
 // Activation and op kernels use map1/map2/map3 with a lambda for the element math.
+// Every thread of a loop runs under a DenormalScope (core/parallel.h).
 #include <array>
 #include <cstdint>
 #include <omp.h>
 
+#include "core/parallel.h"
 #include "core/tensor.h"
 
 namespace tg::cpu {
@@ -91,15 +93,29 @@ void parallel_loop(const std::array<const Tensor*, N>& ts, Inner&& inner) {
   const int64_t total = ts[0]->numel();
   if (total == 0) return;
   if (total < kParallelGrain || omp_get_max_threads() == 1 || omp_in_parallel()) {
+    const DenormalScope denormals;
     loop_range<N>(L, 0, total, inner);
     return;
   }
 #pragma omp parallel
   {
+    const DenormalScope denormals;
     const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
     const int64_t chunk = (total + nt - 1) / nt;
     const int64_t b = std::min(total, t * chunk), e = std::min(total, b + chunk);
     if (b < e) loop_range<N>(L, b, e, inner);
+  }
+}
+
+// Runs body(i) for i in [0, n): on OpenMP threads when `parallel` (static schedule, so
+// each thread gets the same indices on every call), else on the calling thread.
+template <class Body>
+void parallel_for(int64_t n, bool parallel, Body&& body) {
+#pragma omp parallel if (parallel)
+  {
+    const DenormalScope denormals;
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < n; ++i) body(i);
   }
 }
 

@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include "core/cpu/cpu_backend.h"
+#include "core/cpu/loops.h"
 
 namespace tg::cpu {
 
@@ -57,9 +58,10 @@ void CpuBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& out) {
   };
   auto run = [&](auto zero) {
     if (B > 1 && B >= omp_get_max_threads()) {
-#pragma omp parallel for schedule(static)
-      for (int64_t i = 0; i < B; ++i) one(i, zero);
+      parallel_for(B, true, [&](int64_t i) { one(i, zero); });
     } else {
+      // Eigen threads a product of 2 × 50000 multiply-adds or more: set their mode too.
+      const TeamDenormalScope denormals((double)M * N * K >= 1e5);
       for (int64_t i = 0; i < B; ++i) one(i, zero);
     }
   };

@@ -12,8 +12,7 @@ void sgd_update(const Tensor& param, const Tensor& grad, const Tensor& buf, cons
     const T* g = grad.data<T>();
     T* b = buf.data<T>();
     const int64_t n = param.numel();
-#pragma omp parallel for schedule(static) if (n >= kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) sgd_element<T>(s, p[i], g[i], b[i]);
+    parallel_for(n, n >= kParallelGrain, [&](int64_t i) { sgd_element<T>(s, p[i], g[i], b[i]); });
   });
 }
 
@@ -25,8 +24,7 @@ void adam_update(const Tensor& param, const Tensor& grad, const Tensor& m, const
     T* mp = m.data<T>();
     T* vp = v.data<T>();
     const int64_t n = param.numel();
-#pragma omp parallel for schedule(static) if (n >= kParallelGrain)
-    for (int64_t i = 0; i < n; ++i) adam_element<T>(s, p[i], g[i], mp[i], vp[i]);
+    parallel_for(n, n >= kParallelGrain, [&](int64_t i) { adam_element<T>(s, p[i], g[i], mp[i], vp[i]); });
   });
 }
 

@@ -28,8 +28,7 @@ int64_t divisor(const PoolGeometry& g, const Window& w, bool count_include_pad) 
 
 template <class F>
 void for_planes(int64_t planes, int64_t work_per_plane, F f) {
-#pragma omp parallel for schedule(static) if (planes > 1 && planes * work_per_plane >= kParallelGrain)
-  for (int64_t p = 0; p < planes; ++p) f(p);
+  parallel_for(planes, planes > 1 && planes * work_per_plane >= kParallelGrain, [&](int64_t p) { f(p); });
 }
 
 }  // namespace
