@@ -38,9 +38,8 @@ Tensor take_cpu(const Tensor& in, const Tensor& index, const Shape& shape) {
     using T = decltype(zero);
     const T* ip = in.data<T>();
     T* op = out.data<T>();
-    act::parallel_simd_range(index.numel(), [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) op[i] = ip[idx[i]];
-    });
+    const int64_t n = index.numel();
+    cpu::parallel_for(n, n > cpu::kParallelGrain, [&](int64_t i) { op[i] = ip[idx[i]]; });
   });
   return out;
 }
