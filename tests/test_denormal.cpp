@@ -14,6 +14,7 @@
 #include "data/dataloader.h"
 
 using namespace tg;
+using namespace tg::ops;
 
 namespace {
 
