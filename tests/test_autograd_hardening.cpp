@@ -138,7 +138,7 @@ TEST_CASE("anomaly: DetectAnomaly names the op whose backward returned Inf, with
   CHECK_FALSE(w.grad().defined());
 }
 
-TEST_CASE("anomaly: NaN is found and counted; the guard restores the previous mode") {
+TEST_CASE("anomaly: NaN is found and counted, the guard restores the previous mode") {
   Variable x(tensor({4.0, -1.0, -4.0, 9.0}, kFloat64).reshape({2, 2}), true);
   Variable y;
   uint64_t seq = 0;

@@ -33,7 +33,7 @@ TEST_CASE("BatchNorm2d: a training step by hand, then evaluation with the runnin
   CHECK(bn.num_batches_tracked.item() == 1);
 }
 
-TEST_CASE("BatchNorm2d: training output is normalized per channel; running stats after two steps") {
+TEST_CASE("BatchNorm2d: training output is normalized per channel, running stats after two steps") {
   Generator gen(9);
   BatchNorm2d bn(3);
   Tensor x1 = add(mul(randn({4, 3, 5, 5}, kFloat32, &gen), 3.0), 2.0), x2 = randn({4, 3, 5, 5}, kFloat32, &gen);

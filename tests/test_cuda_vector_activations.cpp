@@ -154,7 +154,7 @@ TEST_CASE("cuda: vec_gelu of non-contiguous views matches the CPU") {
   }
 }
 
-TEST_CASE("cuda: vec_erf forward, input and σ gradients match the CPU; σ's gradient is reproducible") {
+TEST_CASE("cuda: vec_erf forward, input and σ gradients match the CPU, σ's gradient is reproducible") {
   if (!have_gpu()) return;
   uint64_t seed = 500;
   for (DType dt : {kFloat32, kFloat64})
@@ -227,7 +227,7 @@ TEST_CASE("cuda: probabilistic_vec_gelu draws the CPU's masks and saves the CPU'
   CHECK(dropped > 1000);
 }
 
-TEST_CASE("cuda: probabilistic_vec_gelu advances the generator as on the CPU; eval mode is vec_gelu") {
+TEST_CASE("cuda: probabilistic_vec_gelu advances the generator as on the CPU, eval mode is vec_gelu") {
   if (!have_gpu()) return;
   const Tensor x = data({2, 3, 8, 8}, kFloat32, 80);
   Generator gc(5), gg(5);

@@ -255,7 +255,7 @@ TEST_CASE("data: a worker's exception reaches the consumer, which then sees the 
   }
 }
 
-TEST_CASE("data: leaving an epoch early stops the workers; an epoch outlives its loader") {
+TEST_CASE("data: leaving an epoch early stops the workers, an epoch outlives its loader") {
   auto ds = std::make_shared<IndexDataset>(2000);
   ds->delay_ms = 1;
   {

@@ -58,7 +58,7 @@ struct ModeProbe : Dataset {
 
 }  // namespace
 
-TEST_CASE("denormals: flushed in the kernels' threads by default; the caller's mode is unchanged") {
+TEST_CASE("denormals: flushed in the kernels' threads by default, the caller's mode is unchanged") {
   const TwoThreads threads;
   REQUIRE(flush_denormal());
   const int64_t n = 1 << 18;  // above the parallel grain: both threads take half
@@ -101,7 +101,7 @@ TEST_CASE("denormals: set_flush_denormal(false) keeps denormals in every thread"
   set_flush_denormal(true);
 }
 
-TEST_CASE("denormals: DataLoader workers run with the mode on; the consumer's is unchanged") {
+TEST_CASE("denormals: DataLoader workers run with the mode on, the consumer's is unchanged") {
   auto probe = std::make_shared<ModeProbe>();
   DataLoaderOptions opt;
   opt.batch_size = 2;

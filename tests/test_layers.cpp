@@ -106,7 +106,7 @@ TEST_CASE("module: std::cout << model prints the tree with options and parameter
   CHECK(cnn.num_parameters() == 896);
 }
 
-TEST_CASE("module: Sequential takes module values and shared modules; handles stay valid") {
+TEST_CASE("module: Sequential takes module values and shared modules, handles stay valid") {
   manual_seed(0);
   Linear first(2, 3);
   const Variable w = first.weight;  // a handle: shares the parameter

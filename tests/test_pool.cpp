@@ -31,7 +31,7 @@ TEST_CASE("max_pool2d: hand-computed values and indices") {
   CHECK(pool(Variable(ramp4x4())).data().to_vector<double>() == std::vector<double>{6, 8, 14, 16});
 }
 
-TEST_CASE("max_pool2d: gradient goes to each window's maximum; float64 gradcheck away from ties") {
+TEST_CASE("max_pool2d: gradient goes to each window's maximum, float64 gradcheck away from ties") {
   Variable x(ramp4x4(), true);
   sum(max_pool2d(x, 2)).backward();
   std::vector<double> g(16, 0.0);

@@ -108,7 +108,7 @@ TEST_CASE("transforms: resize_bilinear, exact pixels when enlarging and when shr
   CHECK(error_of([] { resize_bilinear(zeros({1, 2, 2}), 0, 3); }) == "resize_bilinear: size must be positive, got 0x3");
 }
 
-TEST_CASE("transforms: Resize sets the shorter side; CenterCrop rounds its offset half to even") {
+TEST_CASE("transforms: Resize sets the shorter side, CenterCrop rounds its offset half to even") {
   SampleRng rng(0, 0);
   CHECK(Resize(3)(zeros({1, 4, 6}), rng).shape() == Shape{1, 3, 4});  // 3·6/4 = 4.5 → 4
   CHECK(Resize(2)(zeros({3, 7, 3}), rng).shape() == Shape{3, 4, 2});  // 2·7/3 → 4
