@@ -51,16 +51,7 @@ int main(int argc, char** argv) {
 
   // Memory-traffic floors.
   Tensor out = empty_like(xt);
-  const float *px = xt.data<float>(), *pg = g.data<float>();
-  float* po = out.data<float>();
-  const double t_copy = best_seconds(reps, [&] {
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; ++i) po[i] = px[i];
-  });
-  const double t_2in = best_seconds(reps, [&] {
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; ++i) po[i] = px[i] * pg[i];
-  });
+  const auto [t_copy, t_2in] = memory_floors(reps, xt.data<float>(), g.data<float>(), out.data<float>(), n);
   const double ns = 1e9 / (double)n;
   fmt::print("threads {}, shape {}, {} elements, float32, best of {} after a warm-up, flush-denormal {}\n", threads,
              shape_str(shape), n, reps, flush_denormal() ? "on" : "off");
