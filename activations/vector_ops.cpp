@@ -74,14 +74,10 @@ Variable take(const char* op, const Variable& x, const Tensor& xc, const Tensor&
 
 }  // namespace
 
-// y_v = max_e v_e; ∂y_v/∂v_e = 1 at the first maximum, 0 elsewhere.
-Variable maxout(const Variable& x, const VectorGrouping& grouping) {
+// The CPU kernel of vector_argmax_stub: the offset of each vector's first maximum.
+static Tensor vector_argmax_cpu(const Tensor& xc, const VectorGrouping& grouping) {
   const char* op = "maxout";
-  const VectorPlan plan = plan_of(x, grouping, op);
-  const Tensor xc = x.data().contiguous();
-  const Shape oshape = vector_shape(x.shape(), grouping, op);
-  if (!xc.device().is_cpu())
-    return take(op, x, xc, act::vector_argmax_stub(xc.device(), "vector_argmax", xc, grouping), oshape);
+  const VectorPlan plan(xc.shape(), grouping, op);
   Tensor index = empty({plan.count()}, kInt64);
   int64_t* idx = index.data<int64_t>();
   cpu::dispatch_float(xc.dtype(), op, [&](auto zero) {
@@ -98,16 +94,15 @@ Variable maxout(const Variable& x, const VectorGrouping& grouping) {
       }
     });
   });
-  return take(op, x, xc, index, oshape);
+  return index;
 }
+TG_REGISTER_KERNEL(act::vector_argmax_stub, DeviceType::CPU, vector_argmax_cpu);
 
-// y = v permuted by a stable sort; ∂L/∂v_src(e) = g_e (src the saved permutation).
-Variable group_sort(const Variable& x, const VectorGrouping& grouping, bool descending) {
+// The CPU kernel of vector_sort_stub: for every element, the source offset after a
+// stable sort of its vector.
+static Tensor vector_sort_cpu(const Tensor& xc, const VectorGrouping& grouping, bool descending) {
   const char* op = "group_sort";
-  const VectorPlan plan = plan_of(x, grouping, op);
-  const Tensor xc = x.data().contiguous();
-  if (!xc.device().is_cpu())
-    return take(op, x, xc, act::vector_sort_stub(xc.device(), "vector_sort", xc, grouping, descending), x.shape());
+  const VectorPlan plan(xc.shape(), grouping, op);
   Tensor src = empty({xc.numel()}, kInt64);
   int64_t* sp = src.data<int64_t>();
   cpu::dispatch_float(xc.dtype(), op, [&](auto zero) {
@@ -144,7 +139,66 @@ Variable group_sort(const Variable& x, const VectorGrouping& grouping, bool desc
       }
     });
   });
-  return take(op, x, xc, src, x.shape());
+  return src;
+}
+TG_REGISTER_KERNEL(act::vector_sort_stub, DeviceType::CPU, vector_sort_cpu);
+
+// The CPU kernel of norm_max_pool_index_stub: for each output element, the input offset of
+// its window's longest channel vector (first in row-major window order on ties).
+static Tensor norm_max_pool_index_cpu(const Tensor& xc, int64_t kernel, int64_t stride, int64_t Ho, int64_t Wo) {
+  const char* op = "norm_max_pool";
+  const VectorPlan plan(xc.shape(), VectorGrouping::channels(), op);
+  const int64_t N = xc.size(0), C = xc.size(1), H = xc.size(2), W = xc.size(3);
+  std::vector<double> r2(plan.count());
+  Tensor index = empty({N, C, Ho, Wo}, kInt64);
+  int64_t* idx = index.data<int64_t>();
+  cpu::dispatch_float(xc.dtype(), op, [&](auto zero) {
+    using T = decltype(zero);
+    act::vector_dots(plan, xc.data<T>(), xc.data<T>(), r2.data());
+  });
+#pragma omp parallel for collapse(2) if (N * Ho * Wo * C > cpu::kParallelGrain)
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t i = 0; i < Ho; ++i)
+      for (int64_t j = 0; j < Wo; ++j) {
+        int64_t best = (i * stride) * W + j * stride;
+        for (int64_t a = 0; a < kernel; ++a)
+          for (int64_t b = 0; b < kernel; ++b) {
+            const int64_t p = (i * stride + a) * W + j * stride + b;
+            if (r2[n * H * W + p] > r2[n * H * W + best]) best = p;
+          }
+        for (int64_t c = 0; c < C; ++c) idx[((n * C + c) * Ho + i) * Wo + j] = (n * C + c) * H * W + best;
+      }
+  return index;
+}
+TG_REGISTER_KERNEL(act::norm_max_pool_index_stub, DeviceType::CPU, norm_max_pool_index_cpu);
+
+// The CPU kernel of vector_sq_norms_stub: ‖v‖² per vector, in float64.
+static Tensor vector_sq_norms_cpu(const Tensor& xc, const VectorGrouping& grouping) {
+  const VectorPlan plan(xc.shape(), grouping, "vector_sq_norms");
+  Tensor r2 = empty({plan.count()}, kFloat64);
+  cpu::dispatch_float(xc.dtype(), "vector_sq_norms", [&](auto zero) {
+    using T = decltype(zero);
+    act::vector_dots(plan, xc.data<T>(), xc.data<T>(), r2.data<double>());
+  });
+  return r2;
+}
+TG_REGISTER_KERNEL(act::vector_sq_norms_stub, DeviceType::CPU, vector_sq_norms_cpu);
+
+// y_v = max_e v_e; ∂y_v/∂v_e = 1 at the first maximum, 0 elsewhere.
+Variable maxout(const Variable& x, const VectorGrouping& grouping) {
+  const char* op = "maxout";
+  plan_of(x, grouping, op);  // checks dtype and shape
+  const Tensor xc = x.data().contiguous();
+  const Shape oshape = vector_shape(x.shape(), grouping, op);
+  return take(op, x, xc, act::vector_argmax_stub(xc.device(), "vector_argmax", xc, grouping), oshape);
+}
+
+// y = v permuted by a stable sort; ∂L/∂v_src(e) = g_e (src the saved permutation).
+Variable group_sort(const Variable& x, const VectorGrouping& grouping, bool descending) {
+  const char* op = "group_sort";
+  plan_of(x, grouping, op);  // checks dtype and shape
+  const Tensor xc = x.data().contiguous();
+  return take(op, x, xc, act::vector_sort_stub(xc.device(), "vector_sort", xc, grouping, descending), x.shape());
 }
 
 Variable group_sort_features(const Variable& x, int64_t k) {
@@ -165,26 +219,12 @@ Variable norm_pool(const Variable& x, const VectorGrouping& grouping) {
   const VectorPlan plan = plan_of(x, grouping, op);
   const Tensor xc = x.data().contiguous();
   const Shape oshape = vector_shape(x.shape(), grouping, op);
-  Tensor r2;
-  if (!xc.device().is_cpu()) r2 = act::vector_sq_norms_stub(xc.device(), "vector_sq_norms", xc, grouping);
-  if (!r2.defined()) {
-    r2 = empty({plan.count()}, kFloat64);
-    cpu::dispatch_float(xc.dtype(), op, [&](auto zero) {
-      using T = decltype(zero);
-      act::vector_dots(plan, xc.data<T>(), xc.data<T>(), r2.data<double>());
-    });
-  }
+  const Tensor r2 = act::vector_sq_norms_stub(xc.device(), "vector_sq_norms", xc, grouping);
   const Tensor y = sqrt(r2).to(xc.dtype()).reshape(oshape);
   return record_activation(op, y, {x}, {xc, y}, [plan, grouping](const Tensor& g, const Needs&, const Grads& saved) {
     const Tensor &xs = saved[0], r = saved[1].reshape({plan.count()});
     const Tensor scale = where(gt(r, zeros_like(r)), div(g.contiguous().reshape({plan.count()}), r), zeros_like(r));
-    if (!xs.device().is_cpu()) return Grads{act::scale_vectors_stub(xs.device(), "scale_vectors", xs, scale, grouping)};
-    Tensor dx = empty_like(xs);
-    cpu::dispatch_float(xs.dtype(), "norm_pool_backward", [&](auto zero) {
-      using T = decltype(zero);
-      act::vector_scale(plan, xs.data<T>(), scale.data<T>(), dx.data<T>());
-    });
-    return Grads{dx};
+    return Grads{act::vector_scale_stub(xs.device(), "norm_pool_backward", xs, scale, grouping)};
   });
 }
 
@@ -197,34 +237,13 @@ Variable norm_max_pool(const Variable& x, int64_t kernel, int64_t stride) {
   TG_CHECK(kernel >= 1 && stride >= 1, op, "kernel and stride must be >= 1, got kernel {} stride {}", kernel, stride);
   TG_CHECK(x.size(2) >= kernel && x.size(3) >= kernel, op, "kernel {} is larger than the input's H×W in shape {}",
            kernel, shape_str(x.shape()));
-  const VectorPlan plan = plan_of(x, VectorGrouping::channels(), op);
+  plan_of(x, VectorGrouping::channels(), op);  // checks dtype and shape
   const Tensor xc = x.data().contiguous();
   const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
   const int64_t Ho = (H - kernel) / stride + 1, Wo = (W - kernel) / stride + 1;
-  if (!xc.device().is_cpu())
-    return take(op, x, xc,
-                act::norm_max_pool_index_stub(xc.device(), "norm_max_pool_index", xc, kernel, stride, Ho, Wo),
-                {N, C, Ho, Wo});
-  std::vector<double> r2(plan.count());
-  Tensor index = empty({N, C, Ho, Wo}, kInt64);
-  int64_t* idx = index.data<int64_t>();
-  cpu::dispatch_float(xc.dtype(), op, [&](auto zero) {
-    using T = decltype(zero);
-    act::vector_dots(plan, xc.data<T>(), xc.data<T>(), r2.data());
-  });
-#pragma omp parallel for collapse(2) if (N * Ho * Wo * C > cpu::kParallelGrain)
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t i = 0; i < Ho; ++i)
-      for (int64_t j = 0; j < Wo; ++j) {
-        int64_t best = (i * stride) * W + j * stride;
-        for (int64_t a = 0; a < kernel; ++a)
-          for (int64_t b = 0; b < kernel; ++b) {
-            const int64_t p = (i * stride + a) * W + j * stride + b;
-            if (r2[n * H * W + p] > r2[n * H * W + best]) best = p;
-          }
-        for (int64_t c = 0; c < C; ++c) idx[((n * C + c) * Ho + i) * Wo + j] = (n * C + c) * H * W + best;
-      }
-  return take(op, x, xc, index, {N, C, Ho, Wo});
+  return take(op, x, xc,
+              act::norm_max_pool_index_stub(xc.device(), "norm_max_pool_index", xc, kernel, stride, Ho, Wo),
+              {N, C, Ho, Wo});
 }
 
 }  // namespace tg
