@@ -226,6 +226,32 @@ Variable norm_activation(const Variable& x, const VectorGrouping& grouping, cons
       });
 }
 
+// The CPU kernels of scale_vectors_stub and scale_vectors_backward_stub.
+static Tensor scale_vectors_cpu(const Tensor& xc, const Tensor& sc, const VectorGrouping& grouping) {
+  const VectorPlan plan(xc.shape(), grouping, "scale_vectors");
+  Tensor y = empty_like(xc);
+  cpu::dispatch_float(xc.dtype(), "scale_vectors", [&](auto zero) {
+    using T = decltype(zero);
+    act::vector_scale(plan, xc.data<T>(), sc.data<T>(), y.data<T>());
+  });
+  return y;
+}
+TG_REGISTER_KERNEL(act::scale_vectors_stub, DeviceType::CPU, scale_vectors_cpu);
+
+static Tensor scale_vectors_backward_cpu(const Tensor& xs, const Tensor& gc, const Tensor& ss,
+                                         const VectorGrouping& grouping, Tensor& dots) {
+  const VectorPlan plan(xs.shape(), grouping, "scale_vectors_backward");
+  Tensor dx = empty_like(xs);
+  dots = empty({plan.count()}, kFloat64);
+  cpu::dispatch_float(xs.dtype(), "scale_vectors_backward", [&](auto zero) {
+    using T = decltype(zero);
+    act::vector_scale(plan, gc.data<T>(), ss.data<T>(), dx.data<T>());
+    act::vector_dots(plan, xs.data<T>(), gc.data<T>(), dots.data<double>());
+  });
+  return dx;
+}
+TG_REGISTER_KERNEL(act::scale_vectors_backward_stub, DeviceType::CPU, scale_vectors_backward_cpu);
+
 // y_v = s_v·v:  ∂L/∂v = s_v·g_v,  ∂L/∂s_v = v·g_v.
 Variable scale_vectors(const Variable& x, const Variable& s, const VectorGrouping& grouping) {
   const char* op = "scale_vectors";
@@ -238,37 +264,13 @@ Variable scale_vectors(const Variable& x, const Variable& s, const VectorGroupin
            "the scales must have the input's dtype and device ({} on {}), got {} on {}", dtype_name(x.dtype()),
            x.device().str(), dtype_name(s.dtype()), s.device().str());
   const Tensor xc = x.data().contiguous(), sc = s.data().contiguous();
-  if (!xc.device().is_cpu())
-    return record_activation(op, act::scale_vectors_stub(xc.device(), "scale_vectors", xc, sc, grouping), {x, s},
-                             {xc, sc}, [grouping, want](const Tensor& g, const Needs&, const Grads& saved) {
-                               Tensor dots;
-                               Tensor dx =
-                                   act::scale_vectors_backward_stub(saved[0].device(), "scale_vectors_backward",
-                                                                    saved[0], g.contiguous(), saved[1], grouping, dots);
-                               return Grads{dx, dots.to(saved[0].dtype()).reshape(want)};
-                             });
-  Tensor y = empty_like(xc);
-  cpu::dispatch_float(xc.dtype(), op, [&](auto zero) {
-    using T = decltype(zero);
-    act::vector_scale(plan, xc.data<T>(), sc.data<T>(), y.data<T>());
-  });
-  return record_activation(op, y, {x, s}, {xc, sc},
-                           [plan, want](const Tensor& g, const Needs& needs, const Grads& saved) {
-                             const Tensor gc = g.contiguous(), &xs = saved[0], &ss = saved[1];
-                             Tensor dx, ds;
-                             cpu::dispatch_float(xs.dtype(), "scale_vectors_backward", [&](auto zero) {
-                               using T = decltype(zero);
-                               if (needs[0]) {
-                                 dx = empty_like(xs);
-                                 act::vector_scale(plan, gc.data<T>(), ss.data<T>(), dx.data<T>());
-                               }
-                               if (needs[1]) {
-                                 std::vector<double> dots(plan.count());
-                                 act::vector_dots(plan, xs.data<T>(), gc.data<T>(), dots.data());
-                                 ds = from_vector(dots, want).to(xs.dtype());
-                               }
-                             });
-                             return Grads{dx, ds};
+  return record_activation(op, act::scale_vectors_stub(xc.device(), op, xc, sc, grouping), {x, s}, {xc, sc},
+                           [grouping, want](const Tensor& g, const Needs&, const Grads& saved) {
+                             Tensor dots;
+                             Tensor dx = act::scale_vectors_backward_stub(saved[0].device(), "scale_vectors_backward",
+                                                                          saved[0], g.contiguous(), saved[1], grouping,
+                                                                          dots);
+                             return Grads{dx, dots.to(saved[0].dtype()).reshape(want)};
                            });
 }
 
