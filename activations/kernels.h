@@ -46,8 +46,8 @@ extern DispatchStub<Tensor (*)(const Tensor& x, const Tensor& g, const VectorGro
                                Tensor& dsigma)>
     vec_erf_backward_stub;
 
-// The vector operations whose CPU code is still inline in their op (norm_activation.cpp,
-// vector_dropout.cpp, vector_ops.cpp): only devices other than the CPU dispatch here.
+// The vector operations of norm_activation.cpp, vector_dropout.cpp and vector_ops.cpp
+// (their CPU kernels are registered in those files, the CUDA ones in cuda/vector*.cpp).
 //
 // A norm gate (norm_gate.h): the built-in φ `kind`, or `table` (float64 [count, 2],
 // φ(t) and φ′(t) per vector) when defined; bias: float64 on x's device, `groups` values,

@@ -129,6 +129,55 @@ NormPhi NormPhi::activation(const std::string& name) {
   return function(name, [m](const Variable& t) { return m->forward(t); });
 }
 
+// The CPU kernels of norm_gate_stub and norm_gate_backward_stub (arguments as in
+// activations/kernels.h).
+static act::PhiValue phi_of(const act::NormGateArgs& a, const double* table, const double* bias, int64_t v,
+                            double r) {
+  if (table) return {table[2 * v], table[2 * v + 1]};
+  const GroupOf group{a.group_stride, a.groups};
+  return act::phi_value(a.kind, r + bias[group(v)]);
+}
+
+static Tensor norm_gate_cpu(const Tensor& xc, const VectorGrouping& grouping, const act::NormGateArgs& a) {
+  const VectorPlan plan(xc.shape(), grouping, "norm_activation");
+  const Tensor bias = a.bias.contiguous();
+  const double* bp = bias.data<double>();
+  const double* tab = a.table.defined() ? a.table.data<double>() : nullptr;
+  Tensor y = empty_like(xc);
+  cpu::dispatch_float(xc.dtype(), "norm_activation", [&](auto zero) {
+    using T = decltype(zero);
+    act::vector_forward(plan, xc.data<T>(), y.data<T>(), [&](int64_t v, double r2, int64_t) {
+      const double r = std::sqrt(r2);
+      return act::norm_gate(r, phi_of(a, tab, bp, v, r), a.normalize).s;
+    });
+  });
+  return y;
+}
+TG_REGISTER_KERNEL(act::norm_gate_stub, DeviceType::CPU, norm_gate_cpu);
+
+static Tensor norm_gate_backward_cpu(const Tensor& xs, const Tensor& g, const VectorGrouping& grouping,
+                                     const act::NormGateArgs& a, Tensor* per_vector) {
+  const VectorPlan plan(xs.shape(), grouping, "norm_activation_backward");
+  const Tensor bias = a.bias.contiguous(), gc = g.contiguous();
+  const double* bp = bias.data<double>();
+  const double* tab = a.table.defined() ? a.table.data<double>() : nullptr;
+  if (per_vector) *per_vector = empty({plan.count()}, kFloat64);
+  Tensor dx = empty_like(xs);
+  cpu::dispatch_float(xs.dtype(), "norm_activation_backward", [&](auto zero) {
+    using T = decltype(zero);
+    act::vector_backward(
+        plan, xs.data<T>(), gc.data<T>(), dx.data<T>(),
+        [&](int64_t v, double r2, int64_t) {
+          const double r = std::sqrt(r2);
+          const act::NormGate q = act::norm_gate(r, phi_of(a, tab, bp, v, r), a.normalize);
+          return act::GateGrad{q.s, q.h, q.ds_db};
+        },
+        per_vector ? per_vector->data<double>() : nullptr);
+  });
+  return dx;
+}
+TG_REGISTER_KERNEL(act::norm_gate_backward_stub, DeviceType::CPU, norm_gate_backward_cpu);
+
 // Forward: per vector r = ‖v‖ (summed in double), t = r + b, then y = s·v with s from
 // norm_gate.h. A function φ is first evaluated on the tensor of all t's: φ(t) by its
 // forward, φ′(t) by its backward with a unit upstream gradient (elementwise, so that is
@@ -147,83 +196,32 @@ Variable norm_activation(const Variable& x, const VectorGrouping& grouping, cons
   std::vector<Variable> inputs{x};
   if (options.bias.defined()) inputs.push_back(options.bias);
   const Variable b = options.bias;
-  Tensor table;
-  if (!xc.device().is_cpu()) {
-    act::NormGateArgs args{phi.kind(), normalize, from_vector(bias, {(int64_t)bias.size()}).to(xc.device()), Tensor(),
-                           group.stride, group.groups};
-    if (!phi.is_builtin())
-      args.table =
-          phi_table(phi,
-                    act::vector_sq_norms_stub(xc.device(), "vector_sq_norms", xc, grouping).cpu().to_vector<double>(),
-                    bias, group, op)
-              .to(xc.device());
-    std::vector<Tensor> saved{xc};
-    if (args.table.defined()) saved.push_back(args.table);
-    Tensor y = act::norm_gate_stub(xc.device(), "norm_gate", xc, grouping, args);
-    args.table = Tensor();  // the backward reads it from the saved list
-    return record_activation(op, y, inputs, saved,
-                             [grouping, args, group, b](const Tensor& g, const Needs& needs, const Grads& saved) {
-                               const bool want_bias = needs.size() > 1 && needs[1];
-                               act::NormGateArgs a = args;
-                               if (saved.size() > 1) a.table = saved[1];
-                               Tensor per_vector;
-                               Grads out{act::norm_gate_backward_stub(saved[0].device(), "norm_gate_backward", saved[0],
-                                                                      g.contiguous(), grouping, a,
-                                                                      want_bias ? &per_vector : nullptr)};
-                               if (needs.size() > 1)
-                                 out.push_back(want_bias ? group_sums(per_vector.cpu().to_vector<double>(), group, b)
-                                                         : Tensor());
-                               return out;
-                             });
-  }
-  if (!phi.is_builtin()) {
-    std::vector<double> r2(plan.count());
-    cpu::dispatch_float(xc.dtype(), op, [&](auto zero) {
-      using T = decltype(zero);
-      act::vector_dots(plan, xc.data<T>(), xc.data<T>(), r2.data());
-    });
-    table = phi_table(phi, std::move(r2), bias, group, op);
-  }
-  const double* tab = table.defined() ? table.data<double>() : nullptr;
-  const act::PhiKind kind = phi.kind();
-  // φ at vector v with norm r (tab: the saved table of a function φ, else the built-in).
-  auto phi_at = [kind, bias, group](const double* table_data, int64_t v, double r) {
-    if (table_data) return act::PhiValue{table_data[2 * v], table_data[2 * v + 1]};
-    return act::phi_value(kind, r + bias[group(v)]);
-  };
-  Tensor y = empty_like(xc);
-  cpu::dispatch_float(xc.dtype(), op, [&](auto zero) {
-    using T = decltype(zero);
-    act::vector_forward(plan, xc.data<T>(), y.data<T>(), [&](int64_t v, double r2, int64_t) {
-      const double r = std::sqrt(r2);
-      return act::norm_gate(r, phi_at(tab, v, r), normalize).s;
-    });
-  });
+  act::NormGateArgs args{phi.kind(), normalize, from_vector(bias, {(int64_t)bias.size()}).to(xc.device()), Tensor(),
+                         group.stride, group.groups};
+  if (!phi.is_builtin())
+    args.table =
+        phi_table(phi,
+                  act::vector_sq_norms_stub(xc.device(), "vector_sq_norms", xc, grouping).cpu().to_vector<double>(),
+                  bias, group, op)
+            .to(xc.device());
   std::vector<Tensor> saved{xc};
-  if (table.defined()) saved.push_back(table);
-  return record_activation(
-      op, y, inputs, saved,
-      [plan, normalize, phi_at, group, b](const Tensor& g, const Needs& needs, const Grads& saved) {
-        const Tensor gc = g.contiguous(), &xs = saved[0];
-        const double* tab = saved.size() > 1 ? saved[1].data<double>() : nullptr;
-        const bool want_bias = needs.size() > 1 && needs[1];
-        std::vector<double> per_vector(want_bias ? plan.count() : 0);
-        Tensor dx = empty_like(xs);
-        cpu::dispatch_float(xs.dtype(), "norm_activation_backward", [&](auto zero) {
-          using T = decltype(zero);
-          act::vector_backward(
-              plan, xs.data<T>(), gc.data<T>(), dx.data<T>(),
-              [&](int64_t v, double r2, int64_t) {
-                const double r = std::sqrt(r2);
-                const act::NormGate q = act::norm_gate(r, phi_at(tab, v, r), normalize);
-                return act::GateGrad{q.s, q.h, q.ds_db};
-              },
-              want_bias ? per_vector.data() : nullptr);
-        });
-        Grads out{dx};
-        if (needs.size() > 1) out.push_back(want_bias ? group_sums(per_vector, group, b) : Tensor());
-        return out;
-      });
+  if (args.table.defined()) saved.push_back(args.table);
+  Tensor y = act::norm_gate_stub(xc.device(), "norm_gate", xc, grouping, args);
+  args.table = Tensor();  // the backward reads it from the saved list
+  return record_activation(op, y, inputs, saved,
+                           [grouping, args, group, b](const Tensor& g, const Needs& needs, const Grads& saved) {
+                             const bool want_bias = needs.size() > 1 && needs[1];
+                             act::NormGateArgs a = args;
+                             if (saved.size() > 1) a.table = saved[1];
+                             Tensor per_vector;
+                             Grads out{act::norm_gate_backward_stub(saved[0].device(), "norm_gate_backward", saved[0],
+                                                                    g.contiguous(), grouping, a,
+                                                                    want_bias ? &per_vector : nullptr)};
+                             if (needs.size() > 1)
+                               out.push_back(want_bias ? group_sums(per_vector.cpu().to_vector<double>(), group, b)
+                                                       : Tensor());
+                             return out;
+                           });
 }
 
 // The CPU kernels of scale_vectors_stub and scale_vectors_backward_stub.
