@@ -86,5 +86,9 @@ extern DispatchStub<Tensor (*)(const Tensor& x, const VectorGrouping& grouping)>
 extern DispatchStub<Tensor (*)(const Tensor& x, const VectorGrouping& grouping, bool descending)> vector_sort_stub;
 extern DispatchStub<Tensor (*)(const Tensor& x, int64_t kernel, int64_t stride, int64_t ho, int64_t wo)>
     norm_max_pool_index_stub;
+// Flat moves by offsets into a contiguous tensor: out[i] = x[index[i]], shaped `shape`
+// (take); dx = 0, then dx[index[i]] += g[i] in index order, shaped `shape` (put_add).
+extern DispatchStub<Tensor (*)(const Tensor& x, const Tensor& index, const Shape& shape)> take_stub;
+extern DispatchStub<Tensor (*)(const Tensor& g, const Tensor& index, const Shape& shape)> put_add_stub;
 
 }  // namespace tg::act

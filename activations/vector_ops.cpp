@@ -20,6 +20,8 @@ using namespace ops;
 constinit DispatchStub<Tensor (*)(const Tensor&, const VectorGrouping&)> act::vector_argmax_stub;
 constinit DispatchStub<Tensor (*)(const Tensor&, const VectorGrouping&, bool)> act::vector_sort_stub;
 constinit DispatchStub<Tensor (*)(const Tensor&, int64_t, int64_t, int64_t, int64_t)> act::norm_max_pool_index_stub;
+constinit DispatchStub<Tensor (*)(const Tensor&, const Tensor&, const Shape&)> act::take_stub;
+constinit DispatchStub<Tensor (*)(const Tensor&, const Tensor&, const Shape&)> act::put_add_stub;
 
 namespace {
 
@@ -29,8 +31,8 @@ VectorPlan plan_of(const Variable& x, const VectorGrouping& grouping, const char
   return VectorPlan(x.shape(), grouping, op);
 }
 
-// out[i] = in[index[i]] (CPU; the backend's gather, generic over dims, is several times
-// slower on this flat case).
+// The CPU kernels of take_stub and put_add_stub (the backend's gather, generic over dims,
+// is several times slower on this flat case). out[i] = in[index[i]]:
 Tensor take_cpu(const Tensor& in, const Tensor& index, const Shape& shape) {
   Tensor out = empty(shape, in.dtype());
   const int64_t* idx = index.data<int64_t>();
@@ -44,7 +46,7 @@ Tensor take_cpu(const Tensor& in, const Tensor& index, const Shape& shape) {
   return out;
 }
 
-// dx = 0, dx[index[i]] += g[i] (CPU, in index order).
+// dx = 0, dx[index[i]] += g[i] (in index order):
 Tensor put_add_cpu(const Tensor& g, const Tensor& index, const Shape& shape) {
   Tensor dx = zeros(shape, g.dtype());
   const int64_t* idx = index.data<int64_t>();
@@ -57,18 +59,18 @@ Tensor put_add_cpu(const Tensor& g, const Tensor& index, const Shape& shape) {
   return dx;
 }
 
+TG_REGISTER_KERNEL(act::take_stub, DeviceType::CPU, take_cpu);
+TG_REGISTER_KERNEL(act::put_add_stub, DeviceType::CPU, put_add_cpu);
+
 // y = x's elements at `index` (offsets into the contiguous x), shaped `shape`; the
-// backward adds g back at those offsets. On a CUDA device the values move by the
-// backend's gather and scatter_add. Saves the index only.
+// backward adds g back at those offsets. Saves the index only.
 Variable take(const char* op, const Variable& x, const Tensor& xc, const Tensor& index, const Shape& shape) {
   const Tensor flat_index = index.reshape({index.numel()});
-  const Tensor y = xc.device().is_cpu() ? take_cpu(xc, flat_index, shape)
-                                        : gather(xc.reshape({xc.numel()}), 0, flat_index).reshape(shape);
+  const Tensor y = act::take_stub(xc.device(), op, xc, flat_index, shape);
   const Shape xshape = x.shape();
   return record_activation(op, y, {x}, {flat_index}, [xshape](const Tensor& g, const Needs&, const Grads& saved) {
     const Tensor gc = g.contiguous().reshape({saved[0].numel()});
-    if (gc.device().is_cpu()) return Grads{put_add_cpu(gc, saved[0], xshape)};
-    return Grads{scatter_add({shape_numel(xshape)}, 0, saved[0], gc).reshape(xshape)};
+    return Grads{act::put_add_stub(gc.device(), "take_backward", gc, saved[0], xshape)};
   });
 }
 

@@ -4,6 +4,7 @@
 #include "activations/cuda/vector_launch.h"
 #include "activations/kernels.h"
 #include "core/cuda_kernel.h"
+#include "core/ops.h"
 
 namespace tg::act {
 namespace {
@@ -202,6 +203,15 @@ Tensor norm_max_pool_index_cuda(const Tensor& x, int64_t kernel, int64_t stride,
   return index;
 }
 
+// take and put_add by the backend's gather and scatter_add (see activations/kernels.h).
+Tensor take_cuda(const Tensor& x, const Tensor& index, const Shape& shape) {
+  return ops::gather(x.reshape({x.numel()}), 0, index).reshape(shape);
+}
+
+Tensor put_add_cuda(const Tensor& g, const Tensor& index, const Shape& shape) {
+  return ops::scatter_add({shape_numel(shape)}, 0, index, g).reshape(shape);
+}
+
 TG_REGISTER_KERNEL(vec_gelu_forward_stub, DeviceType::CUDA, vec_gelu_cuda);
 TG_REGISTER_KERNEL(vec_gelu_backward_stub, DeviceType::CUDA, vec_gelu_backward_cuda);
 TG_REGISTER_KERNEL(probabilistic_vec_gelu_stub, DeviceType::CUDA, probabilistic_vec_gelu_cuda);
@@ -217,6 +227,8 @@ TG_REGISTER_KERNEL(vector_dropout_stub, DeviceType::CUDA, vector_dropout_cuda);
 TG_REGISTER_KERNEL(vector_argmax_stub, DeviceType::CUDA, vector_argmax_cuda);
 TG_REGISTER_KERNEL(vector_sort_stub, DeviceType::CUDA, vector_sort_cuda);
 TG_REGISTER_KERNEL(norm_max_pool_index_stub, DeviceType::CUDA, norm_max_pool_index_cuda);
+TG_REGISTER_KERNEL(take_stub, DeviceType::CUDA, take_cuda);
+TG_REGISTER_KERNEL(put_add_stub, DeviceType::CUDA, put_add_cuda);
 
 }  // namespace
 }  // namespace tg::act
