@@ -44,10 +44,10 @@ struct Sigmoid {
 };
 
 // Φ(x) = ½·erfc(−x/√2): accurate in the left tail, where ½(1 + erf) cancels to 0.
-// float32: erfc of the rounded argument (its error is far below float32 resolution
-// after the product). float64: the rounding error du of u = −x/√2 (exact through fma)
-// is corrected to first order, erfc(u + du) ≈ erfc(u) − (2/√π)e^(−u²)du, as
-// special::Phi does; beyond |x| = 40 erfc and e^(−u²) reach 0 and 2 by themselves.
+// float32: erfc of the rounded argument. float64: the rounding error du of u = −x/√2
+// (exact through fma) is corrected to first order, erfc(u + du) ≈ erfc(u) −
+// (2/√π)e^(−u²)du, as special::Phi does; beyond |x| = 40 erfc and e^(−u²) reach 0 and 2
+// by themselves.
 template <class T>
 TG_HD inline T phi_cdf(T x) {
   if constexpr (std::is_same_v<scalar_of_t<T>, float>) {
@@ -59,16 +59,25 @@ TG_HD inline T phi_cdf(T x) {
   }
 }
 
-// y = x·Φ(x); product rule: dy/dx = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π) = Φ′(x).
+// Φ(x) and φ(x) = e^(−x²/2)/√(2π) = Φ′(x). This generic form serves CUDA and the float64
+// packets; the CPU's float32 packets find a faster overload of the same name by
+// argument-dependent lookup (core/cpu/simd.h: one e^(−x²/2) times a piecewise
+// polynomial, ≤ 3 ulp), the non-template overload winning over this template.
+template <class T>
+TG_HD inline CdfPdf<T> normal_cdf_pdf_(T x) {
+  return {phi_cdf(x), exp_(T(-0.5) * x * x) * T(0.3989422804014327)};
+}
+
+// y = x·Φ(x); product rule: dy/dx = Φ(x) + x·φ(x).
 struct Gelu {
   template <class T>
   TG_HD T f(T x) const {
-    return x * phi_cdf(x);
+    return x * normal_cdf_pdf_(x).cdf;
   }
   template <class T>
   TG_HD T df(T g, T x) const {
-    const T pdf = exp_(T(-0.5) * x * x) * T(0.3989422804014327);
-    return g * (phi_cdf(x) + x * pdf);
+    const CdfPdf<T> p = normal_cdf_pdf_(x);
+    return g * fma_(x, p.pdf, p.cdf);
   }
 };
 

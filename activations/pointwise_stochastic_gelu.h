@@ -5,7 +5,7 @@
 // generator state, whatever the thread or block layout.
 #include <cstdint>
 
-#include "activations/pointwise_basic.h"  // phi_cdf
+#include "activations/pointwise_basic.h"  // normal_cdf_pdf_
 #include "core/philox.h"
 
 namespace tg::act {
@@ -14,7 +14,7 @@ namespace tg::act {
 // so P(m = 1) = Φ(x). Backward (straight-through on the expectation E[y] = x·Φ(x),
 // ignoring Φ′): dx = g·Φ(x), the GELU paper's surrogate; it needs the input only.
 // The sample's Φ is taken in double for both dtypes: u has 32 random bits, more than a
-// float Φ resolves. The backward's is GELU's phi_cdf.
+// float Φ resolves. The backward's is GELU's (normal_cdf_pdf_).
 struct StochasticGelu {
   uint64_t seed, offset;
   template <class T>
@@ -24,7 +24,7 @@ struct StochasticGelu {
   }
   template <class T>
   TG_HD T df(T g, T x) const {
-    return g * phi_cdf(x);
+    return g * normal_cdf_pdf_(x).cdf;
   }
 };
 

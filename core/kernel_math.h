@@ -37,6 +37,13 @@ TG_SCALAR_MATH(erfc_, erfc)
 #undef TG_SCALAR_MATH
 TG_HD inline float fma_(float a, float b, float c) { return std::fma(a, b, c); }
 TG_HD inline double fma_(double a, double b, double c) { return std::fma(a, b, c); }
+// The standard normal CDF and density at one point, as normal_cdf_pdf_ returns them
+// (activations/pointwise_basic.h has the generic form, core/cpu/simd.h the float32
+// packets' one, which shares e^(−x²/2) between the two).
+template <class T>
+struct CdfPdf {
+  T cdf, pdf;
+};
 TG_HD inline float pow_(float a, float b) { return std::pow(a, b); }
 TG_HD inline double pow_(double a, double b) { return std::pow(a, b); }
 
