@@ -7,22 +7,27 @@
 Needs mpmath and numpy (pip). For a = |x| the kernel writes
     Φ(−a) = e^(−a²/2) · H(a),   H(a) = Φ(−a)·e^(a²/2) = ½·erfcx(a/√2),
 which is smooth, positive and slowly varying (0.5 at 0, ~1/(a√(2π)) for large a), so
-a float polynomial evaluates it to a fraction of an ulp. [0, 13.25] (Φ(−13.1) is below
-FLT_MIN) is cut into 8 pieces at the half-binades of a + 1 (1, 1.5, 2, 3, 4, 6, 8, 12),
-so a lane's piece is 2·exponent + leading mantissa bit of a + 1, three integer
-operations; piece i is a degree-8 polynomial in
+a float polynomial evaluates it to a fraction of an ulp. [0, 14.5] (Φ(−13.1) is below
+FLT_MIN; beyond 14.5 the kernel's e^(−a²/2) is 0) is cut into 4 pieces at the binades of
+a + 1 (1, 2, 4, 8), so a lane's piece is the exponent of a + 1; piece i is a degree-10
+polynomial in
 s = a − kMid[i], fitted for minimal relative error (Lawson's reweighted least squares on
 Chebyshev points, the reference from mpmath at 40 digits), then rounded to float
 (the second error column printed). Every kMid[i] lies within a
 factor of 2 of its whole piece (Sterbenz), so s is exact in float; piece 0 uses s = a.
-A lane picks its coefficients with one permute per degree (8 pieces, 8 lanes).
+A lane picks its coefficients with one in-lane permute per degree (4 pieces, the
+table repeated in both 128-bit halves).
+
+The kernel's own e^z (z = −a²/2 ≥ −105.2, inline: SLEEF's out-of-line expf cost as much
+as the rest of Φ together) reduces z = k·ln2 + r, |r| ≤ ln2/2, and evaluates e^r by a
+degree-6 polynomial 1 + r + c2·r² + … + c6·r⁶, fitted here the same way.
 """
 import mpmath as mp
 import numpy as np
 
 mp.mp.dps = 40
-BOUNDS = [0, 0.5, 1, 2, 3, 5, 7, 11, 13.25]
-DEG = 8
+BOUNDS = [0, 1, 3, 7, 14.5]
+DEG = 10
 
 
 def H(a):
@@ -30,39 +35,71 @@ def H(a):
     return float(mp.erfc(a / mp.sqrt(2)) / 2 * mp.exp(a * a / 2))
 
 
-def fit_piece(lo, hi, mid, n=800, iters=30):
+def lawson(V, f, n_iter=30, weight=None):
+    """Coefficients c minimizing max |V c − f| / |weight| (weight defaults to f; Lawson's
+    reweighted least squares)."""
+    weight = f if weight is None else weight
+    w = np.ones(len(f))
+    for _ in range(n_iter):
+        W = w / np.abs(weight)
+        c, *_ = np.linalg.lstsq(V * W[:, None], f * W, rcond=None)
+        err = (V @ c - f) / weight
+        w = w * np.abs(err)
+        w /= w.sum()
+    return c
+
+
+def fit_piece(lo, hi, mid, n=800):
+    """The fit rounded to float two ways, keeping the better: every coefficient rounded,
+    or the two leading ones rounded and the others refitted around them (those two
+    dominate the rounding error where the fit is well conditioned)."""
     k = np.arange(n)
     a = (lo + hi) / 2 + (hi - lo) / 2 * np.cos(np.pi * (k + 0.5) / n)
     h = np.array([H(v) for v in a])
     V = np.vander(a - mid, DEG + 1, increasing=True)
-    w = np.ones(n)
-    for _ in range(iters):
-        W = w / h
-        c, *_ = np.linalg.lstsq(V * W[:, None], h * W, rcond=None)
-        err = (V @ c - h) / h
-        w = w * np.abs(err)
-        w /= w.sum()
+    rel = lambda c: float(np.max(np.abs((V @ c - h) / h)))
+    to_float = lambda c: c.astype(np.float32).astype(np.float64)
+    c = lawson(V, h)
+    head = to_float(c[:2])
+    refit = np.concatenate([head, lawson(V[:, 2:], h - V[:, :2] @ head, weight=h)])
+    best = min((to_float(c), to_float(refit)), key=rel)
+    return best, rel(c), rel(best)
+
+
+def fit_exp(deg=6, n=2000, iters=30):
+    """e^r ~ 1 + r + c2 r^2 + ... + c6 r^6 on [-ln2/2, ln2/2], minimal relative error."""
+    half = float(mp.log(2) / 2)
+    r = half * np.cos(np.pi * (np.arange(n) + 0.5) / n)
+    f = np.array([float(mp.exp(v)) for v in r])
+    V = np.vander(r, deg + 1, increasing=True)
+    c = lawson(V[:, 2:], f - 1 - r, weight=f)
+    err = (1 + r + V[:, 2:] @ c - f) / f
     c32 = c.astype(np.float32).astype(np.float64)
-    return c32, float(np.max(np.abs(err))), float(np.max(np.abs((V @ c32 - h) / h)))
+    return c32, float(np.max(np.abs(err))), float(np.max(np.abs((1 + r + V[:, 2:] @ c32 - f) / f)))
 
 
 def main():
-    mids = [0.0] + [float(np.float32((BOUNDS[i] + BOUNDS[i + 1]) / 2)) for i in range(1, 8)]
-    for i in range(1, 8):
+    pieces = len(BOUNDS) - 1
+    mids = [0.0] + [float(np.float32((BOUNDS[i] + BOUNDS[i + 1]) / 2)) for i in range(1, pieces)]
+    for i in range(1, pieces):
         assert BOUNDS[i + 1] <= 2 * mids[i] and mids[i] <= 2 * BOUNDS[i], "s = a - mid must be exact"
     coefs = []
-    for i in range(8):
+    for i in range(pieces):
         c, e, e32 = fit_piece(BOUNDS[i], BOUNDS[i + 1], mids[i])
         coefs.append(c)
         print(f"// piece {i} [{BOUNDS[i]}, {BOUNDS[i + 1]}]: relative fit error {e:.1e}, "
               f"{e32:.1e} with float coefficients")
     fmt = lambda v: f"{np.float32(v).item():#.9g}f"
+    ec, ee, ee32 = fit_exp()
+    print(f"// e^r on [-ln2/2, ln2/2]: relative fit error {ee:.1e}, {ee32:.1e} with float coefficients")
     print("// BEGIN generated by scripts/gen_normal_cdf_table.py")
-    print("constexpr float kMid[8] = {" + ", ".join(fmt(m) for m in mids) + "};")
-    print(f"constexpr float kCoef[{DEG + 1}][8] = {{  // kCoef[j][i]: s^j in piece i")
+    row = lambda vals: "{" + ", ".join(fmt(v) for v in vals + vals) + "}"  # both 128-bit halves
+    print(f"alignas(32) constexpr float kMid[8] = {row(mids)};")
+    print(f"alignas(32) constexpr float kCoef[{DEG + 1}][8] = {{  // kCoef[j][i]: s^j in piece i (i mod 4)")
     for j in range(DEG + 1):
-        print("    {" + ", ".join(fmt(coefs[i][j]) for i in range(8)) + "},")
+        print("    " + row([coefs[i][j] for i in range(pieces)]) + ",")
     print("};")
+    print("constexpr float kExp[5] = {" + ", ".join(fmt(c) for c in ec) + "};  // c2..c6 of e^r")
     print("// END generated by scripts/gen_normal_cdf_table.py")
 
 
