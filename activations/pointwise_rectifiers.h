@@ -32,16 +32,16 @@ struct LeakyRelu {
 struct Prelu {
   template <class T>
   TG_HD static T f(T x, T a) {
-    return x > 0 ? x : a * x;
+    return where_(x > 0, x, a * x);
   }
   template <class T>
   TG_HD static T dx(T g, T x, T a) {
-    return x > 0 ? g : a * g;
+    return where_(x > 0, g, a * g);
   }
-  // One term of ∂L/∂a, in double: channel sums run over up to millions of elements.
+  // One term of ∂L/∂a; the kernels sum a channel's terms in double (up to millions).
   template <class T>
-  TG_HD static double da(T g, T x) {
-    return x > 0 ? 0.0 : (double)g * x;
+  TG_HD static T da(T g, T x) {
+    return where_(x > 0, T(0), g * x);
   }
 };
 

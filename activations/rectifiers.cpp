@@ -17,18 +17,27 @@ Variable leaky_relu(const Variable& x, double s) {
 }
 
 // PReLU over contiguous x and slopes w: rows of `inner` elements share a slope (row r
-// has channel r % nw). On the CPU the backward is one pass over x and g that writes dx
-// and accumulates per-thread channel sums.
+// has channel r % nw), each row one packet loop. On the CPU the backward is one pass over
+// x and g that writes dx and accumulates per-thread channel sums: packets of terms summed
+// per block of kBlock elements, each block's lanes then added in double. One shared slope
+// (nw = 1, inner = 1) runs in rows of kSharedRow elements.
+static constexpr int64_t kSharedRow = 4096;
 static Tensor prelu_forward(const Tensor& xc, const Tensor& w, int64_t inner) {
   Tensor y = empty_like(xc);
   cpu::dispatch_float(xc.dtype(), "prelu", [&](auto zero) {
     using T = decltype(zero);
+    using V = cpu::Vec<T>;
     const T *px = xc.data<T>(), *pw = w.data<T>();
     T* py = y.data<T>();
-    const int64_t n = xc.numel(), nw = w.numel(), rows = inner == 0 ? 0 : n / inner;  // inner = 0: empty x
+    const int64_t n = xc.numel(), nw = w.numel(), row = nw == 1 ? kSharedRow : inner;
+    const int64_t rows = row == 0 ? 0 : (n + row - 1) / row;  // row = 0: empty x
+    const bool stream = (int64_t)y.nbytes() >= cpu::kStreamBytes;
     cpu::parallel_for(rows, n > cpu::kParallelGrain, [&](int64_t r) {
-      const T a = pw[r % nw];
-      for (int64_t i = r * inner; i < (r + 1) * inner; ++i) py[i] = act::Prelu::f(px[i], a);
+      const V a(pw[r % nw]);
+      const T* x = px + r * row;
+      cpu::packet_run<T>(std::min(row, n - r * row), reinterpret_cast<char*>(py + r * row), sizeof(T), stream, [&](int64_t i, int k) {
+        return act::Prelu::f(V::load(reinterpret_cast<const char*>(x + i), sizeof(T), k), a);
+      });
     });
   });
   return y;
@@ -39,22 +48,37 @@ static Grads prelu_backward(const Tensor& g, const Tensor& xs, const Tensor& ws,
   Tensor dx = needs[0] ? empty_like(xs) : Tensor(), dw = needs[1] ? zeros_like(ws) : Tensor();
   cpu::dispatch_float(xs.dtype(), "prelu_backward", [&](auto zero) {
     using T = decltype(zero);
+    using V = cpu::Vec<T>;
+    constexpr int64_t kBlock = 16 * V::kLanes;
     const T *px = xs.data<T>(), *pg = gc.data<T>(), *pw = ws.data<T>();
     T* pdx = needs[0] ? dx.data<T>() : nullptr;
     T* pdw = needs[1] ? dw.data<T>() : nullptr;
-    const int64_t n = xs.numel(), nw = ws.numel(), rows = inner == 0 ? 0 : n / inner;
+    const int64_t n = xs.numel(), nw = ws.numel(), row = nw == 1 ? kSharedRow : inner;
+    const int64_t rows = row == 0 ? 0 : (n + row - 1) / row;
+    const bool stream = needs[0] && (int64_t)dx.nbytes() >= cpu::kStreamBytes;
+    const auto at = [](const T* p, int64_t i, int k) { return V::load(reinterpret_cast<const char*>(p + i), sizeof(T), k); };
 #pragma omp parallel if (n > cpu::kParallelGrain)
     {
       const DenormalScope denormals;
       std::vector<double> acc(nw, 0.0);
 #pragma omp for
       for (int64_t r = 0; r < rows; ++r) {
-        const int64_t c = r % nw;
-        const T a = pw[c];
+        const int64_t c = r % nw, base = r * row, len = std::min(row, n - base);
+        const V a(pw[c]);
+        if (pdx) {
+          cpu::packet_run<T>(len, reinterpret_cast<char*>(pdx + base), sizeof(T), stream, [&](int64_t i, int k) {
+            return act::Prelu::dx(at(pg, base + i, k), at(px, base + i, k), a);
+          });
+        }
+        if (!pdw) continue;
         double sum = 0;
-        for (int64_t i = r * inner; i < (r + 1) * inner; ++i) {
-          if (pdx) pdx[i] = act::Prelu::dx(pg[i], px[i], a);
-          sum += act::Prelu::da(pg[i], px[i]);
+        for (int64_t b = 0; b < len; b += kBlock) {
+          V part(T(0));
+          for (int64_t i = b; i < std::min(len, b + kBlock); i += V::kLanes) {
+            const int k = (int)std::min<int64_t>(V::kLanes, len - i);
+            part = part + act::Prelu::da(at(pg, base + i, k), at(px, base + i, k));  // unloaded lanes are 0
+          }
+          for (int j = 0; j < V::kLanes; ++j) sum += (double)part.v[j];
         }
         acc[c] += sum;
       }

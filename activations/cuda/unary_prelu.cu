@@ -49,7 +49,7 @@ __global__ void prelu_backward_kernel(T* __restrict__ dx, double* __restrict__ p
   for (int64_t k = chunk * kChunk + threadIdx.x; k < end; k += kThreads) {
     const int64_t o = k / s.inner, i = (o * s.channels + c) * s.inner + (k - o * s.inner);
     if (dx) dx[i] = Prelu::dx(g[i], x[i], a);
-    sum += Prelu::da(g[i], x[i]);
+    sum += (double)Prelu::da(g[i], x[i]);
   }
   if (partials == nullptr) return;  // uniform across the block: block_sum's barriers stay matched
   sum = block_sum(sum);
