@@ -1,4 +1,4 @@
-// 2-D convolution on the CPU: im2col + GEMM (Eigen, through cpu::gemm).
+// 2-D convolution on the CPU: im2col + GEMM (OpenBLAS or Eigen, through cpu::gemm).
 //
 // For one sample n and group g, with Cg = C/groups input and Og = O/groups output
 // channels and CK = Cg·KH·KW, the column matrix cols[CK, OH·OW] holds in row
@@ -102,7 +102,7 @@ int parallel_items(int64_t n, F body) {
     parallel_for(n, true, [&](int64_t k) { body(k, omp_get_thread_num()); });
     return nt;
   }
-  const TeamDenormalScope denormals;  // Eigen's GEMM threads
+  const TeamDenormalScope denormals;  // the GEMM's threads
   for (int64_t k = 0; k < n; ++k) body(k, 0);
   return 1;
 }
