@@ -45,6 +45,14 @@ struct VectorPatch {
   int64_t dim() const { return rows * cols; }
 };
 
+// Vectors v, …, v + count − 1 lying side by side: vector v + i is the rows×width patch
+// at base + i·width, its rows row_stride elements apart (last_dim: 1×D, D apart;
+// blocks: the full-width k×k blocks of one block row, k apart; channels: the C×1
+// columns of one sample, 1 apart). Kernels sweep a strip row by row at unit stride.
+struct VectorStrip {
+  int64_t base, rows, width, row_stride, count;
+};
+
 class VectorPlan;
 
 // Walks vectors v, v+1, … of a plan without the divisions patch(v) needs.
@@ -68,9 +76,10 @@ class VectorPlan {
   int64_t count() const { return count_; }  // number of vectors
   int64_t numel() const { return numel_; }
   VectorPatch patch(int64_t v) const;
+  // The strip that starts at vector v (a ragged edge block is a strip of one).
+  VectorStrip strip(int64_t v) const;
   // Channels grouping: the vectors of one sample at consecutive positions are adjacent
-  // columns of a C×positions() matrix, which lets kernels process them as tiles.
-  bool is_channels() const { return kind_ == VectorGrouping::Kind::Channels; }
+  // columns of a C×positions() matrix.
   int64_t positions() const { return hw_; }
 
  private:
