@@ -6,12 +6,13 @@
 //   ∂P/∂x = e^(−x)·x^(a−1)/(a−1)!           (x^(a−1) by repeated squaring),
 //   P     = 1 − e^(−x)·Σ_{k<a} x^k/k!        (Horner in x with the coefficients 1/k!),
 // and where that would cancel (x < max(1, a − 1.8√a), the same switch as chi_gate) the
-// power series P = ∂P/∂x·x/a·Σ_{n≥0} x^n/((a+1)···(a+n)), run (only when some lane
-// needs it) until every such lane has converged. e^(−x) is SLEEF's (≤ 1 ulp). The
-// packet path covers 0 ≤ x ≤ 700 (there e^(−x) is a normal double); a lane beyond it
-// (huge or NaN norms) and odd or larger d take chi_gate itself. Agreement with the
-// general log-space evaluation is tested over x from 1e-30 to 1e4
-// (tests/test_activations_vector.cpp).
+// power series P = ∂P/∂x·x/a·Σ_{n≥0} x^n/((a+1)···(a+n)), by Horner with as many terms
+// as chi_gate's loop takes at the switch (only for packets where some lane needs it).
+// e^(−x) is SLEEF's (≤ 1 ulp). Each lane's value is its own (it does not depend on the
+// other lanes, so neither on batch boundaries nor thread counts). The packet path
+// covers 0 ≤ x ≤ 700 (there e^(−x) is a normal double); a lane beyond it (huge or NaN
+// norms) and odd or larger d take chi_gate itself. Agreement with the double special
+// functions is tested for norms from 1e-20 to 60 (tests/test_activations_vector_batch.cpp).
 #include <algorithm>
 #include <cmath>
 
@@ -30,47 +31,99 @@ struct InverseFactorials {
 };
 inline constexpr InverseFactorials kInverseFactorial{};
 
-// p[i] = P(d/2, x[i]) and dp[i] = ∂P/∂x (d/2, x[i]) for i < n, every x[i] ≥ 0 or NaN.
-inline void chi_gate_batch(int64_t d, int64_t n, const double* x, double* p, double* dp) {
+// The power series' coefficients c[m] = 1/((a+1)···(a+m)) for a ≤ 32, as many as
+// chi_gate's loop sums at the switch x = max(1, a − 1.8√a) (the most any smaller x
+// needs: its terms are smaller). Made once, on first use.
+struct SeriesCoefficients {
+  double c[33][160];
+  int64_t terms[33];
+  SeriesCoefficients() {
+    for (int64_t a = 1; a <= 32; ++a) {
+      const double below = std::max(1.0, (double)a - 1.8 * std::sqrt((double)a));
+      double* ca = c[a];
+      ca[0] = 1;
+      double term = 1, series = 1;
+      int64_t m = 1;
+      for (; m < 159; ++m) {
+        ca[m] = ca[m - 1] * reciprocal(a + m);
+        term *= below * reciprocal(a + m);
+        series += term;
+        if (term < 1e-17 * series) break;
+      }
+      terms[a] = m + 1;
+    }
+  }
+};
+inline const SeriesCoefficients& series_coefficients() {
+  static const SeriesCoefficients table;
+  return table;
+}
+
+// The mask of lanes [0, k) of a double packet (masked loads and stores touch no others).
+inline __m256i first_lanes(int k) {
+  return _mm256_cmpgt_epi64(_mm256_set1_epi64x(k), _mm256_setr_epi64x(0, 1, 2, 3));
+}
+
+// p[i] = P(d/2, x) and dp[i] = ∂P/∂x (d/2, x) at x = r2[i]/2 for i < n (the VecGELU gate
+// of a vector with ‖v‖² = r2[i]), every r2[i] ≥ 0 or NaN.
+// Sixteen vectors at a time, as four packets stepped together: the Horner sum and the
+// series are chains of dependent multiply-adds, and four of them side by side keep the
+// FMA units busy where one would wait on each step's latency.
+inline void chi_gate_batch(int64_t d, int64_t n, const double* r2, double* p, double* dp) {
   if (d % 2 != 0 || d > 64) {
-    for (int64_t i = 0; i < n; ++i) chi_gate(d, x[i], p[i], dp[i]);
+    for (int64_t i = 0; i < n; ++i) chi_gate(d, 0.5 * r2[i], p[i], dp[i]);
     return;
   }
   using V = cpu::Vec<double>;
+  constexpr int kP = 4;  // packets stepped together
   const int64_t a = d / 2;
   const V series_below(std::max(1.0, (double)a - 1.8 * std::sqrt((double)a)));
-  for (int64_t i = 0; i < n; i += 4) {
-    const int k = (int)std::min<int64_t>(4, n - i);
-    const V xv = V::load(reinterpret_cast<const char*>(x + i), sizeof(double), k);
-    const V ex = exp_(-xv);
-    V sum(kInverseFactorial.v[a - 1]);
-    for (int64_t j = a - 2; j >= 0; --j) sum = fma_(sum, xv, V(kInverseFactorial.v[j]));
-    V pw(1.0), base = xv;  // x^(a−1)
+  const double* c = series_coefficients().c[a];
+  const int64_t terms = series_coefficients().terms[a];
+  for (int64_t i0 = 0; i0 < n; i0 += 4 * kP) {
+    V xv[kP], ex[kP], sum[kP], pw[kP], base[kP], dpv[kP], pv[kP];
+    int lanes[kP];
+    for (int q = 0; q < kP; ++q) {
+      lanes[q] = (int)std::clamp<int64_t>(n - i0 - 4 * q, 0, 4);
+      xv[q] = V(0.5) * V(_mm256_maskload_pd(r2 + i0 + 4 * q, first_lanes(lanes[q])));
+    }
+    for (int q = 0; q < kP; ++q) ex[q] = exp_(-xv[q]);
+    for (int q = 0; q < kP; ++q) sum[q] = V(kInverseFactorial.v[a - 1]);
+    for (int64_t j = a - 2; j >= 0; --j)
+      for (int q = 0; q < kP; ++q) sum[q] = fma_(sum[q], xv[q], V(kInverseFactorial.v[j]));
+    for (int q = 0; q < kP; ++q) {  // x^(a−1)
+      pw[q] = V(1.0);
+      base[q] = xv[q];
+    }
     for (int64_t e = a - 1; e > 0; e >>= 1) {
-      if (e & 1) pw = pw * base;
-      base = base * base;
-    }
-    const V dpv = ex * pw * V(kInverseFactorial.v[a - 1]);
-    V pv = V(1.0) - ex * sum;
-    const cpu::Mask<double> small = xv < series_below;
-    if (_mm256_movemask_pd((__m256d)small.m) != 0) {
-      // A lane stops where chi_gate's loop would (its later terms are 0), so its value
-      // does not depend on the other lanes. The other lanes' terms vanish at once.
-      V xs = where_(small, xv, V(0.0)), term(1.0), series(1.0);
-      for (int64_t m = 1; a + m < 512; ++m) {
-        term = term * xs * V(reciprocal(a + m));
-        series = series + term;
-        const cpu::Mask<double> done = term < V(1e-17) * series;
-        if (_mm256_movemask_pd((__m256d)done.m) == 0xF) break;
-        xs = where_(done, V(0.0), xs);
+      for (int q = 0; q < kP; ++q) {
+        if (e & 1) pw[q] = pw[q] * base[q];
+        base[q] = base[q] * base[q];
       }
-      pv = where_(small, dpv * xv * V(reciprocal(a)) * series, pv);
     }
-    pv.store(reinterpret_cast<char*>(p + i), sizeof(double), k);
-    dpv.store(reinterpret_cast<char*>(dp + i), sizeof(double), k);
-    const int outside = _mm256_movemask_pd(_mm256_cmp_pd(xv.v, _mm256_set1_pd(700.0), _CMP_NLE_UQ));
-    for (int j = 0; j < k; ++j)
-      if (outside >> j & 1) chi_gate(d, x[i + j], p[i + j], dp[i + j]);
+    bool any_small = false;
+    cpu::Mask<double> small[kP];
+    for (int q = 0; q < kP; ++q) {
+      dpv[q] = ex[q] * pw[q] * V(kInverseFactorial.v[a - 1]);
+      pv[q] = V(1.0) - ex[q] * sum[q];
+      small[q] = xv[q] < series_below;
+      any_small |= _mm256_movemask_pd((__m256d)small[q].m) != 0;
+    }
+    if (any_small) {
+      for (int q = 0; q < kP; ++q) {
+        V h(c[terms - 1]);
+        for (int64_t m = terms - 2; m >= 0; --m) h = fma_(h, xv[q], V(c[m]));
+        pv[q] = where_(small[q], dpv[q] * xv[q] * V(reciprocal(a)) * h, pv[q]);
+      }
+    }
+    for (int q = 0; q < kP; ++q) {
+      const int64_t i = i0 + 4 * q;
+      _mm256_maskstore_pd(p + i, first_lanes(lanes[q]), pv[q].v);
+      _mm256_maskstore_pd(dp + i, first_lanes(lanes[q]), dpv[q].v);
+      const int outside = _mm256_movemask_pd(_mm256_cmp_pd(xv[q].v, _mm256_set1_pd(700.0), _CMP_NLE_UQ));
+      for (int j = 0; j < lanes[q]; ++j)
+        if (outside >> j & 1) chi_gate(d, 0.5 * r2[i + j], p[i + j], dp[i + j]);
+    }
   }
 }
 

@@ -21,11 +21,6 @@ using act::Needs;
 // hundreds or thousands).
 // At r = 0: s = 0, and for d = 1 ∂P/∂u → ∞ like 1/r but multiplies (v·g)·v = O(r²),
 // so the kernel drops that term for a zero vector; as r → ∞, s → 1 and s′/r → 0.
-static void vec_gelu_gates(int64_t n, int64_t d, const double* r2, double* p, double* dp) {
-  double u[act::kBatch];
-  for (int64_t i = 0; i < n; ++i) u[i] = 0.5 * r2[i];
-  act::chi_gate_batch(d, n, u, p, dp);
-}
 
 // The CPU kernels (activations/kernels.h); x and g contiguous.
 static Tensor vec_gelu_cpu(const Tensor& xc, const VectorGrouping& grouping) {
@@ -36,7 +31,7 @@ static Tensor vec_gelu_cpu(const Tensor& xc, const VectorGrouping& grouping) {
     act::vector_forward_batched(plan, xc.data<T>(), y.data<T>(),
                                 [](int64_t, int64_t n, int64_t d, const double* r2, double* s) {
                                   double dp[act::kBatch];
-                                  vec_gelu_gates(n, d, r2, s, dp);
+                                  act::chi_gate_batch(d, n, r2, s, dp);
                                 });
   });
   return y;
@@ -49,7 +44,7 @@ static Tensor vec_gelu_backward_cpu(const Tensor& xs, const Tensor& gc, const Ve
     using T = decltype(zero);
     act::vector_backward_batched(plan, xs.data<T>(), gc.data<T>(), dx.data<T>(),
                                  [](int64_t, int64_t n, int64_t d, const double* r2, act::GateBatch& q) {
-                                   vec_gelu_gates(n, d, r2, q.s, q.coef);
+                                   act::chi_gate_batch(d, n, r2, q.s, q.coef);
                                    std::fill_n(q.dparam, n, 0.0);
                                  });
   });
@@ -67,7 +62,7 @@ static Tensor probabilistic_vec_gelu_cpu(const Tensor& xc, const VectorGrouping&
     act::vector_forward_batched(
         plan, xc.data<T>(), y.data<T>(), [&](int64_t v, int64_t n, int64_t d, const double* r2, double* m) {
           double pv[act::kBatch], dp[act::kBatch];
-          vec_gelu_gates(n, d, r2, pv, dp);
+          act::chi_gate_batch(d, n, r2, pv, dp);
           for (int64_t i = 0; i < n; ++i) {
             pp[v + i] = (T)pv[i];
             m[i] = philox_uniform(philox4x32(seed, offset + (uint64_t)(v + i)).w[0]) <= pv[i] ? 1.0 : 0.0;

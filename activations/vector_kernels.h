@@ -15,6 +15,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "activations/grouping.h"
@@ -56,30 +57,45 @@ inline void for_each_element(const VectorPatch& p, F&& f) {
     for (int64_t j = 0; j < p.cols; ++j, ++e) f(p.base + i * p.row_stride + j, e);
 }
 
-// A batch: n ≤ kBatch vectors v, …, v + n − 1 of one strip (grouping.h), each of
-// dimension d; the strip's count is n. A strip of several rows and several columns per
-// vector (blocks) is summed column by column first, in scratch of kBatchColumns doubles.
+// A batch: n ≤ kBatch consecutive vectors v, …, v + n − 1 of one shape (rows × width,
+// dimension d), lying in one or more strips (grouping.h; the blocks of several block
+// rows, say), whose counts add up to n. A strip of several rows and several columns per
+// vector (blocks) is summed column by column first, in scratch of kBatchColumns doubles,
+// so it holds at most kBatchColumns columns.
 inline constexpr int64_t kBatch = 64, kBatchColumns = 256;
 struct VectorBatch {
-  int64_t v, n, d;
-  VectorStrip strip;
+  int64_t v, n, d, strips;
+  VectorStrip strip[kBatch];
 };
 
 // Calls body(batch) for every batch of the plan, batches of one thread's range in order.
 template <class Body>
 void for_each_vector_batch(const VectorPlan& plan, Body&& body) {
   for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
+    VectorBatch b;
+    b.n = b.strips = 0;
     for (int64_t v = v0; v < v1;) {
-      const VectorStrip s = plan.strip(v);
-      const int64_t end = v + std::min(s.count, v1 - v);
-      const int64_t per_batch =
-          s.rows > 1 && s.width > 1 ? std::clamp<int64_t>(kBatchColumns / s.width, 1, kBatch) : kBatch;
-      for (int64_t first = v; v < end;) {
-        const int64_t n = std::min(per_batch, end - v);
-        body(VectorBatch{v, n, s.rows * s.width, {s.base + (v - first) * s.width, s.rows, s.width, s.row_stride, n}});
-        v += n;
+      VectorStrip s = plan.strip(v);
+      s.count = std::min(s.count, v1 - v);
+      if (s.rows > 1 && s.width > 1) s.count = std::min(s.count, std::max<int64_t>(1, kBatchColumns / s.width));
+      if (b.n > 0 && (s.rows != b.strip[0].rows || s.width != b.strip[0].width)) {  // another shape
+        body(std::as_const(b));
+        b.n = b.strips = 0;
+      }
+      if (b.n == 0) {
+        b.v = v;
+        b.d = s.rows * s.width;
+      }
+      s.count = std::min(s.count, kBatch - b.n);
+      b.strip[b.strips++] = s;
+      b.n += s.count;
+      v += s.count;
+      if (b.n == kBatch) {
+        body(std::as_const(b));
+        b.n = b.strips = 0;
       }
     }
+    if (b.n > 0) body(std::as_const(b));
   });
 }
 
@@ -130,11 +146,10 @@ void patch_sums(const T* a, const T* b, int64_t rows, int64_t width, int64_t row
   if (b) ab = lane_sum(_mm256_add_pd(d0, d1)) + dt;
 }
 
-// Per vector i of the batch, in double: aa[i] = Σ a_e², and when b is non-null
+// Per vector i of a strip, in double: aa[i] = Σ a_e², and when b is non-null
 // ab[i] = Σ a_e·b_e.
 template <class T>
-void batch_sums(const VectorBatch& bt, const T* a, const T* b, double* aa, double* ab) {
-  const VectorStrip& s = bt.strip;
+void strip_sums(const VectorStrip& s, const T* a, const T* b, double* aa, double* ab) {
   const int64_t cols = s.count * s.width;
   if (s.rows == 1 || cols > kBatchColumns) {  // last_dim, or one large block
     for (int64_t i = 0; i < s.count; ++i) {
@@ -192,6 +207,13 @@ void batch_sums(const VectorBatch& bt, const T* a, const T* b, double* aa, doubl
   }
 }
 
+// The same for the vectors of a batch.
+template <class T>
+void batch_sums(const VectorBatch& bt, const T* a, const T* b, double* aa, double* ab) {
+  for (int64_t k = 0, i = 0; k < bt.strips; i += bt.strip[k++].count)
+    strip_sums(bt.strip[k], a, b, aa + i, ab ? ab + i : nullptr);
+}
+
 // out[i·w + j] = in[i] for i < n, j < w.
 template <class T>
 void spread(T* out, const T* in, int64_t n, int64_t w) {
@@ -204,11 +226,10 @@ void spread(T* out, const T* in, int64_t n, int64_t w) {
     for (int64_t j = 0; j < w; ++j) out[i * w + j] = in[i];
 }
 
-// Per vector i of the batch: out_e = s[i]·a_e, or with z: out_e = s[i]·a_e + c[i]·z_e.
+// Per vector i of a strip: out_e = s[i]·a_e, or with z: out_e = s[i]·a_e + c[i]·z_e.
 template <class T>
-void batch_combine(const VectorBatch& bt, T* __restrict out, const T* __restrict a, const T* s,
-                   const T* __restrict z = nullptr, const T* c = nullptr) {
-  const VectorStrip& st = bt.strip;
+void strip_combine(const VectorStrip& st, T* __restrict out, const T* __restrict a, const T* s,
+                   const T* __restrict z, const T* c) {
   const int64_t cols = st.count * st.width;
   if (st.rows == 1 || cols > kBatchColumns) {  // vector by vector, row by row
     for (int64_t i = 0; i < st.count; ++i) {
@@ -242,6 +263,14 @@ void batch_combine(const VectorBatch& bt, T* __restrict out, const T* __restrict
       for (int64_t k = 0; k < cols; ++k) out[o + k] = scol[k] * a[o + k];
     }
   }
+}
+
+// The same for the vectors of a batch.
+template <class T>
+void batch_combine(const VectorBatch& bt, T* out, const T* a, const T* s, const T* z = nullptr,
+                   const T* c = nullptr) {
+  for (int64_t k = 0, i = 0; k < bt.strips; i += bt.strip[k++].count)
+    strip_combine(bt.strip[k], out, a, s + i, z, z ? c + i : nullptr);
 }
 
 // What a gate gives the backward for the vectors of a batch: s, s′(r)/r, and ∂s/∂θ
