@@ -59,7 +59,7 @@ inline const SeriesCoefficients& series_coefficients() {
   return table;
 }
 
-// The mask of lanes [0, k) of a double packet (masked loads and stores touch no others).
+// The mask of lanes [0, k) of a double packet (a masked load touches no others).
 inline __m256i first_lanes(int k) {
   return _mm256_cmpgt_epi64(_mm256_set1_epi64x(k), _mm256_setr_epi64x(0, 1, 2, 3));
 }
@@ -85,7 +85,8 @@ inline void chi_gate_batch(int64_t d, int64_t n, const double* r2, double* p, do
     int lanes[kP];
     for (int q = 0; q < kP; ++q) {
       lanes[q] = (int)std::clamp<int64_t>(n - i0 - 4 * q, 0, 4);
-      xv[q] = V(0.5) * V(_mm256_maskload_pd(r2 + i0 + 4 * q, first_lanes(lanes[q])));
+      const double* src = r2 + i0 + 4 * q;
+      xv[q] = V(0.5) * V(lanes[q] == 4 ? _mm256_loadu_pd(src) : _mm256_maskload_pd(src, first_lanes(lanes[q])));
     }
     for (int q = 0; q < kP; ++q) ex[q] = exp_(-xv[q]);
     for (int q = 0; q < kP; ++q) sum[q] = V(kInverseFactorial.v[a - 1]);
@@ -110,19 +111,27 @@ inline void chi_gate_batch(int64_t d, int64_t n, const double* r2, double* p, do
       any_small |= _mm256_movemask_pd((__m256d)small[q].m) != 0;
     }
     if (any_small) {
-      for (int q = 0; q < kP; ++q) {
-        V h(c[terms - 1]);
-        for (int64_t m = terms - 2; m >= 0; --m) h = fma_(h, xv[q], V(c[m]));
-        pv[q] = where_(small[q], dpv[q] * xv[q] * V(reciprocal(a)) * h, pv[q]);
-      }
+      V h[kP];
+      for (int q = 0; q < kP; ++q) h[q] = V(c[terms - 1]);
+      for (int64_t m = terms - 2; m >= 0; --m)
+        for (int q = 0; q < kP; ++q) h[q] = fma_(h[q], xv[q], V(c[m]));
+      for (int q = 0; q < kP; ++q) pv[q] = where_(small[q], dpv[q] * xv[q] * V(reciprocal(a)) * h[q], pv[q]);
     }
     for (int q = 0; q < kP; ++q) {
       const int64_t i = i0 + 4 * q;
-      _mm256_maskstore_pd(p + i, first_lanes(lanes[q]), pv[q].v);
-      _mm256_maskstore_pd(dp + i, first_lanes(lanes[q]), dpv[q].v);
+      if (lanes[q] == 4) {
+        _mm256_storeu_pd(p + i, pv[q].v);
+        _mm256_storeu_pd(dp + i, dpv[q].v);
+      } else {
+        for (int j = 0; j < lanes[q]; ++j) {
+          p[i + j] = pv[q].v[j];
+          dp[i + j] = dpv[q].v[j];
+        }
+      }
       const int outside = _mm256_movemask_pd(_mm256_cmp_pd(xv[q].v, _mm256_set1_pd(700.0), _CMP_NLE_UQ));
-      for (int j = 0; j < lanes[q]; ++j)
-        if (outside >> j & 1) chi_gate(d, 0.5 * r2[i + j], p[i + j], dp[i + j]);
+      if (outside != 0)
+        for (int j = 0; j < lanes[q]; ++j)
+          if (outside >> j & 1) chi_gate(d, 0.5 * r2[i + j], p[i + j], dp[i + j]);
     }
   }
 }

@@ -57,15 +57,18 @@ inline void for_each_element(const VectorPatch& p, F&& f) {
     for (int64_t j = 0; j < p.cols; ++j, ++e) f(p.base + i * p.row_stride + j, e);
 }
 
-// A batch: n ≤ kBatch consecutive vectors v, …, v + n − 1 of one shape (rows × width,
-// dimension d), lying in one or more strips (grouping.h; the blocks of several block
-// rows, say), whose counts add up to n. A strip of several rows and several columns per
-// vector (blocks) is summed column by column first, in scratch of kBatchColumns doubles,
-// so it holds at most kBatchColumns columns.
-inline constexpr int64_t kBatch = 64, kBatchColumns = 256;
+// A batch: n consecutive vectors v, …, v + n − 1 of one shape (rows × width, dimension
+// d), lying in up to kBatchStrips strips (grouping.h; the blocks of several block rows,
+// say), whose counts add up to n. n ≤ kBatch for channels, whose rows are far apart
+// (long runs along each row keep the hardware prefetchers streaming), else ≤
+// kBatchStrips, which keeps a batch's inputs in the L1 cache until its outputs are
+// written. A strip of several rows and several columns per vector (blocks) is summed
+// column by column first, in scratch of kBatchColumns doubles, so it holds at most
+// kBatchColumns columns.
+inline constexpr int64_t kBatch = 1024, kBatchStrips = 64, kBatchColumns = 256;
 struct VectorBatch {
   int64_t v, n, d, strips;
-  VectorStrip strip[kBatch];
+  VectorStrip strip[kBatchStrips];
 };
 
 // Calls body(batch) for every batch of the plan, batches of one thread's range in order.
@@ -86,16 +89,43 @@ void for_each_vector_batch(const VectorPlan& plan, Body&& body) {
         b.v = v;
         b.d = s.rows * s.width;
       }
-      s.count = std::min(s.count, kBatch - b.n);
+      const int64_t most = s.width == 1 ? kBatch : kBatchStrips;
+      s.count = std::min(s.count, most - b.n);
       b.strip[b.strips++] = s;
       b.n += s.count;
       v += s.count;
-      if (b.n == kBatch) {
+      if (b.n == most || b.strips == kBatchStrips) {
         body(std::as_const(b));
         b.n = b.strips = 0;
       }
     }
     if (b.n > 0) body(std::as_const(b));
+  });
+}
+
+// Calls f(p, bytes) for each run of contiguous memory the vectors of a batch occupy in
+// an array laid out like the input: a strip row by row, or all of it where its rows
+// follow each other.
+template <class T, class F>
+void for_each_batch_run(const VectorBatch& bt, T* a, F&& f) {
+  for (int64_t k = 0; k < bt.strips; ++k) {
+    const VectorStrip& s = bt.strip[k];
+    const int64_t row = s.count * s.width;
+    if (s.row_stride == row || s.rows == 1) {
+      f(a + s.base, (s.rows - 1) * s.row_stride + row);
+    } else {
+      for (int64_t r = 0; r < s.rows; ++r) f(a + s.base + r * s.row_stride, row);
+    }
+  }
+}
+
+// Asks for the cache lines a batch will write, for writing (PREFETCHW), so that their
+// loads from memory overlap the batch's sums and gate instead of stalling its stores.
+template <class T>
+void prefetch_for_write(const VectorBatch& bt, T* out) {
+  for_each_batch_run(bt, out, [](T* p, int64_t n) {
+    const char* c = reinterpret_cast<const char*>(p);
+    for (int64_t k = 0; k < n * (int64_t)sizeof(T); k += 64) _mm_prefetch(c + k, _MM_HINT_ET0);
   });
 }
 
@@ -151,7 +181,7 @@ void patch_sums(const T* a, const T* b, int64_t rows, int64_t width, int64_t row
 template <class T>
 void strip_sums(const VectorStrip& s, const T* a, const T* b, double* aa, double* ab) {
   const int64_t cols = s.count * s.width;
-  if (s.rows == 1 || cols > kBatchColumns) {  // last_dim, or one large block
+  if (s.rows == 1 || (s.width > 1 && cols > kBatchColumns)) {  // last_dim, or one large block
     for (int64_t i = 0; i < s.count; ++i) {
       const int64_t o = s.base + i * s.width;
       patch_sums(a + o, b ? b + o : nullptr, s.rows, s.width, s.row_stride, aa[i], ab ? ab[i] : aa[i]);
@@ -231,7 +261,7 @@ template <class T>
 void strip_combine(const VectorStrip& st, T* __restrict out, const T* __restrict a, const T* s,
                    const T* __restrict z, const T* c) {
   const int64_t cols = st.count * st.width;
-  if (st.rows == 1 || cols > kBatchColumns) {  // vector by vector, row by row
+  if (st.rows == 1 || (st.width > 1 && cols > kBatchColumns)) {  // vector by vector, row by row
     for (int64_t i = 0; i < st.count; ++i) {
       const T si = s[i], ci = z ? c[i] : T(0);
       for (int64_t r = 0; r < st.rows; ++r) {
@@ -289,6 +319,7 @@ template <class T, class ScaleBatch>
 void vector_forward_batched(const VectorPlan& plan, const T* x, T* y, ScaleBatch&& scale) {
   for_each_vector_batch(plan, [&](const VectorBatch& b) {
     double r2[kBatch], s[kBatch];
+    prefetch_for_write(b, y);
     batch_sums<T>(b, x, nullptr, r2, nullptr);
     scale(b.v, b.n, b.d, (const double*)r2, (double*)s);
     T st[kBatch];
@@ -321,6 +352,7 @@ double vector_backward_batched(const VectorPlan& plan, const T* x, const T* g, T
   for_each_vector_batch(plan, [&](const VectorBatch& b) {
     double r2[kBatch], dot[kBatch], local = 0;
     GateBatch q;
+    prefetch_for_write(b, dx);
     batch_sums<T>(b, x, g, r2, dot);
     gate(b.v, b.n, b.d, (const double*)r2, q);
     T s[kBatch], ct[kBatch];
