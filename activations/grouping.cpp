@@ -69,6 +69,15 @@ VectorStrip VectorPlan::strip(int64_t v) const {
   return {0, 0, 0, 0, 0};
 }
 
+StripCursor::StripCursor(const VectorPlan& plan, int64_t v) : plan_(plan), s_(plan.strip(v)) {
+  if (plan.kind_ == VectorGrouping::Kind::Blocks) {
+    const int64_t per_plane = plan.nbh_ * plan.nbw_, b = v % per_plane;
+    i_ = b / plan.nbw_;
+    j_ = b % plan.nbw_;
+    plane_base_ = (v / per_plane) * plan.h_ * plan.w_;
+  }
+}
+
 VectorCursor::VectorCursor(const VectorPlan& plan, int64_t v) : plan_(plan), p_(plan.patch(v)) {
   if (plan.kind_ == VectorGrouping::Kind::Blocks) {
     const int64_t per_plane = plan.nbh_ * plan.nbw_, b = v % per_plane;

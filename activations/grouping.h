@@ -55,6 +55,21 @@ struct VectorStrip {
 
 class VectorPlan;
 
+// Walks the strips of a plan from vector v on without the divisions strip(v) needs:
+// strip() is the rest of the current strip, advance(k) steps past its first k vectors
+// (k ≤ strip().count), into the next strip when k is the whole count.
+class StripCursor {
+ public:
+  StripCursor(const VectorPlan& plan, int64_t v);
+  const VectorStrip& strip() const { return s_; }
+  inline void advance(int64_t k);
+
+ private:
+  const VectorPlan& plan_;
+  VectorStrip s_;
+  int64_t i_ = 0, j_ = 0, plane_base_ = 0;  // Blocks: block row, block col, plane's first element
+};
+
 // Walks vectors v, v+1, … of a plan without the divisions patch(v) needs.
 class VectorCursor {
  public:
@@ -84,12 +99,45 @@ class VectorPlan {
 
  private:
   friend class VectorCursor;
+  friend class StripCursor;
   VectorGrouping::Kind kind_;
   int64_t count_ = 0, numel_ = 0;
   int64_t d_ = 0;                                      // LastDim: D; Channels: C
   int64_t k_ = 0, h_ = 0, w_ = 0, nbh_ = 0, nbw_ = 0;  // Blocks
   int64_t hw_ = 0;                                     // Channels: positions per sample
 };
+
+inline void StripCursor::advance(int64_t k) {
+  const VectorPlan& q = plan_;
+  if (k < s_.count) {
+    s_.base += k * s_.width;
+    s_.count -= k;
+    j_ += k;
+    return;
+  }
+  switch (q.kind_) {
+    case VectorGrouping::Kind::LastDim: s_.count = 0; return;  // the last strip
+    case VectorGrouping::Kind::Channels:  // the next sample
+      s_.base += s_.count + (q.d_ - 1) * q.hw_;
+      s_.count = q.hw_;
+      return;
+    case VectorGrouping::Kind::Blocks:
+      j_ += k;
+      if (j_ < q.nbw_) {  // the ragged block at the right edge
+        s_ = {s_.base + k * s_.width, s_.rows, q.w_ - j_ * q.k_, q.w_, 1};
+        return;
+      }
+      j_ = 0;
+      if (++i_ == q.nbh_) {
+        i_ = 0;
+        plane_base_ += q.h_ * q.w_;
+      }
+      const int64_t full = q.w_ / q.k_;
+      s_ = {plane_base_ + i_ * q.k_ * q.w_, std::min(q.k_, q.h_ - i_ * q.k_), full > 0 ? q.k_ : q.w_, q.w_,
+            full > 0 ? full : 1};
+      return;
+  }
+}
 
 inline void VectorCursor::next() {
   const VectorPlan& q = plan_;

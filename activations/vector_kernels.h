@@ -65,7 +65,7 @@ inline void for_each_element(const VectorPatch& p, F&& f) {
 // written. A strip of several rows and several columns per vector (blocks) is summed
 // column by column first, in scratch of kBatchColumns doubles, so it holds at most
 // kBatchColumns columns.
-inline constexpr int64_t kBatch = 1024, kBatchStrips = 64, kBatchColumns = 256;
+inline constexpr int64_t kBatch = 256, kBatchStrips = 64, kBatchColumns = 256;
 struct VectorBatch {
   int64_t v, n, d, strips;
   VectorStrip strip[kBatchStrips];
@@ -77,8 +77,9 @@ void for_each_vector_batch(const VectorPlan& plan, Body&& body) {
   for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
     VectorBatch b;
     b.n = b.strips = 0;
+    StripCursor cur(plan, v0);
     for (int64_t v = v0; v < v1;) {
-      VectorStrip s = plan.strip(v);
+      VectorStrip s = cur.strip();
       s.count = std::min(s.count, v1 - v);
       if (s.rows > 1 && s.width > 1) s.count = std::min(s.count, std::max<int64_t>(1, kBatchColumns / s.width));
       if (b.n > 0 && (s.rows != b.strip[0].rows || s.width != b.strip[0].width)) {  // another shape
@@ -94,6 +95,7 @@ void for_each_vector_batch(const VectorPlan& plan, Body&& body) {
       b.strip[b.strips++] = s;
       b.n += s.count;
       v += s.count;
+      cur.advance(s.count);
       if (b.n == most || b.strips == kBatchStrips) {
         body(std::as_const(b));
         b.n = b.strips = 0;
@@ -188,28 +190,6 @@ void strip_sums(const VectorStrip& s, const T* a, const T* b, double* aa, double
     }
     return;
   }
-  if (s.width == 4) {  // blocks(4): each vector a packet per row; four vectors' lanes summed at once
-    int64_t i = 0;
-    for (; i + 4 <= s.count; i += 4) {
-      __m256d sq[4], dt[4];
-      for (int k = 0; k < 4; ++k) sq[k] = dt[k] = _mm256_setzero_pd();
-      for (int64_t r = 0; r < s.rows; ++r) {
-        const int64_t o = s.base + r * s.row_stride + 4 * i;
-        for (int k = 0; k < 4; ++k) {
-          const __m256d x = load4d(a + o + 4 * k);
-          sq[k] = _mm256_fmadd_pd(x, x, sq[k]);
-          if (b) dt[k] = _mm256_fmadd_pd(x, load4d(b + o + 4 * k), dt[k]);
-        }
-      }
-      _mm256_storeu_pd(aa + i, lane_sums(sq));
-      if (b) _mm256_storeu_pd(ab + i, lane_sums(dt));
-    }
-    for (; i < s.count; ++i) {
-      const int64_t o = s.base + 4 * i;
-      patch_sums(a + o, b ? b + o : nullptr, s.rows, 4, s.row_stride, aa[i], ab ? ab[i] : aa[i]);
-    }
-    return;
-  }
   // Column sums along the rows (unit stride); channels (width 1) need no more.
   double ca[kBatchColumns], cb[kBatchColumns];
   double* sa = s.width == 1 ? aa : ca;
@@ -237,9 +217,39 @@ void strip_sums(const VectorStrip& s, const T* a, const T* b, double* aa, double
   }
 }
 
+// blocks(4): each vector one packet per row, the lanes of four vectors (of any of the
+// batch's strips) summed at once.
+template <class T>
+void blocks4_sums(const VectorBatch& bt, const T* a, const T* b, double* aa, double* ab) {
+  int64_t at[kBatchStrips];  // n ≤ kBatchStrips for blocks
+  for (int64_t k = 0, i = 0; k < bt.strips; ++k)
+    for (int64_t j = 0; j < bt.strip[k].count; ++j) at[i++] = bt.strip[k].base + 4 * j;
+  const int64_t rows = bt.strip[0].rows, stride = bt.strip[0].row_stride;
+  int64_t i = 0;
+  for (; i + 4 <= bt.n; i += 4) {
+    __m256d sq[4], dt[4];
+    for (int k = 0; k < 4; ++k) sq[k] = dt[k] = _mm256_setzero_pd();
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int k = 0; k < 4; ++k) {
+        const int64_t o = at[i + k] + r * stride;
+        const __m256d x = load4d(a + o);
+        sq[k] = _mm256_fmadd_pd(x, x, sq[k]);
+        if (b) dt[k] = _mm256_fmadd_pd(x, load4d(b + o), dt[k]);
+      }
+    }
+    _mm256_storeu_pd(aa + i, lane_sums(sq));
+    if (b) _mm256_storeu_pd(ab + i, lane_sums(dt));
+  }
+  for (; i < bt.n; ++i) patch_sums(a + at[i], b ? b + at[i] : nullptr, rows, 4, stride, aa[i], ab ? ab[i] : aa[i]);
+}
+
 // The same for the vectors of a batch.
 template <class T>
 void batch_sums(const VectorBatch& bt, const T* a, const T* b, double* aa, double* ab) {
+  if (bt.strip[0].width == 4 && bt.strip[0].rows > 1) {
+    blocks4_sums(bt, a, b, aa, ab);
+    return;
+  }
   for (int64_t k = 0, i = 0; k < bt.strips; i += bt.strip[k++].count)
     strip_sums(bt.strip[k], a, b, aa + i, ab ? ab + i : nullptr);
 }

@@ -143,7 +143,8 @@ TEST_CASE("vector activations, batched: VecGELU and VecErf gates against the dou
 
 TEST_CASE("vector activations, batched: every grouping with ragged edges, one and two threads") {
   // Shapes whose vectors fill no batch evenly: blocks(4) on 7×10 (edge blocks of 3×4,
-  // 4×2, 3×2), blocks(4) on 8×56 (strips of 14 blocks), blocks(3) and blocks(2),
+  // 4×2, 3×2), blocks(4) on 8×56 (strips of 14 blocks), blocks(3), blocks(2), blocks(4)
+  // on 3×3 (one ragged block per channel),
   // channels with 70 positions (a batch of 64 and one of 6) and C = 5, last_dim of 3.
   Generator gen(72);
   const int threads = get_num_threads();
@@ -153,6 +154,7 @@ TEST_CASE("vector activations, batched: every grouping with ragged edges, one an
   };
   const std::vector<Case> cases = {{{2, 3, 7, 10}, G::blocks(4)}, {{2, 2, 8, 56}, G::blocks(4)},
                                    {{1, 2, 7, 11}, G::blocks(3)}, {{1, 3, 6, 6}, G::blocks(2)},
+                                   {{2, 3, 3, 3}, G::blocks(4)},
                                    {{3, 5, 7, 10}, G::channels()}, {{3, 64, 5, 3}, G::channels()},
                                    {{2, 3, 7, 3}, G::last_dim()}};
   for (const Case& c : cases) {
