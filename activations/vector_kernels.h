@@ -105,7 +105,7 @@ void for_each_vector_batch(const VectorPlan& plan, Body&& body) {
   });
 }
 
-// Calls f(p, bytes) for each run of contiguous memory the vectors of a batch occupy in
+// Calls f(p, elements) for each run of contiguous memory the vectors of a batch occupy in
 // an array laid out like the input: a strip row by row, or all of it where its rows
 // follow each other.
 template <class T, class F>
