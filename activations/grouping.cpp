@@ -56,6 +56,28 @@ VectorPatch VectorPlan::patch(int64_t v) const {
   return {0, 0, 0, 0};
 }
 
+VectorStrip VectorPlan::strip(int64_t v) const {
+  const VectorPatch p = patch(v);
+  switch (kind_) {
+    case VectorGrouping::Kind::LastDim: return {p.base, 1, d_, d_, count_ - v};
+    case VectorGrouping::Kind::Blocks: {
+      const int64_t j = v % nbw_, full = w_ / k_;  // block column; full-width blocks per block row
+      return {p.base, p.rows, p.cols, w_, j < full ? full - j : 1};
+    }
+    case VectorGrouping::Kind::Channels: return {p.base, d_, 1, hw_, hw_ - v % hw_};
+  }
+  return {0, 0, 0, 0, 0};
+}
+
+StripCursor::StripCursor(const VectorPlan& plan, int64_t v) : plan_(plan), s_(plan.strip(v)) {
+  if (plan.kind_ == VectorGrouping::Kind::Blocks) {
+    const int64_t per_plane = plan.nbh_ * plan.nbw_, b = v % per_plane;
+    i_ = b / plan.nbw_;
+    j_ = b % plan.nbw_;
+    plane_base_ = (v / per_plane) * plan.h_ * plan.w_;
+  }
+}
+
 VectorCursor::VectorCursor(const VectorPlan& plan, int64_t v) : plan_(plan), p_(plan.patch(v)) {
   if (plan.kind_ == VectorGrouping::Kind::Blocks) {
     const int64_t per_plane = plan.nbh_ * plan.nbw_, b = v % per_plane;

@@ -45,7 +45,30 @@ struct VectorPatch {
   int64_t dim() const { return rows * cols; }
 };
 
+// Vectors v, …, v + count − 1 lying side by side: vector v + i is the rows×width patch
+// at base + i·width, its rows row_stride elements apart (last_dim: 1×D, D apart;
+// blocks: the full-width k×k blocks of one block row, k apart; channels: the C×1
+// columns of one sample, 1 apart). Kernels sweep a strip row by row at unit stride.
+struct VectorStrip {
+  int64_t base, rows, width, row_stride, count;
+};
+
 class VectorPlan;
+
+// Walks the strips of a plan from vector v on without the divisions strip(v) needs:
+// strip() is the rest of the current strip, advance(k) steps past its first k vectors
+// (k ≤ strip().count), into the next strip when k is the whole count.
+class StripCursor {
+ public:
+  StripCursor(const VectorPlan& plan, int64_t v);
+  const VectorStrip& strip() const { return s_; }
+  inline void advance(int64_t k);
+
+ private:
+  const VectorPlan& plan_;
+  VectorStrip s_;
+  int64_t i_ = 0, j_ = 0, plane_base_ = 0;  // Blocks: block row, block col, plane's first element
+};
 
 // Walks vectors v, v+1, … of a plan without the divisions patch(v) needs.
 class VectorCursor {
@@ -68,19 +91,53 @@ class VectorPlan {
   int64_t count() const { return count_; }  // number of vectors
   int64_t numel() const { return numel_; }
   VectorPatch patch(int64_t v) const;
+  // The strip that starts at vector v (a ragged edge block is a strip of one).
+  VectorStrip strip(int64_t v) const;
   // Channels grouping: the vectors of one sample at consecutive positions are adjacent
-  // columns of a C×positions() matrix, which lets kernels process them as tiles.
-  bool is_channels() const { return kind_ == VectorGrouping::Kind::Channels; }
+  // columns of a C×positions() matrix.
   int64_t positions() const { return hw_; }
 
  private:
   friend class VectorCursor;
+  friend class StripCursor;
   VectorGrouping::Kind kind_;
   int64_t count_ = 0, numel_ = 0;
   int64_t d_ = 0;                                      // LastDim: D; Channels: C
   int64_t k_ = 0, h_ = 0, w_ = 0, nbh_ = 0, nbw_ = 0;  // Blocks
   int64_t hw_ = 0;                                     // Channels: positions per sample
 };
+
+inline void StripCursor::advance(int64_t k) {
+  const VectorPlan& q = plan_;
+  if (k < s_.count) {
+    s_.base += k * s_.width;
+    s_.count -= k;
+    j_ += k;
+    return;
+  }
+  switch (q.kind_) {
+    case VectorGrouping::Kind::LastDim: s_.count = 0; return;  // the last strip
+    case VectorGrouping::Kind::Channels:  // the next sample
+      s_.base += s_.count + (q.d_ - 1) * q.hw_;
+      s_.count = q.hw_;
+      return;
+    case VectorGrouping::Kind::Blocks:
+      j_ += k;
+      if (j_ < q.nbw_) {  // the ragged block at the right edge
+        s_ = {s_.base + k * s_.width, s_.rows, q.w_ - j_ * q.k_, q.w_, 1};
+        return;
+      }
+      j_ = 0;
+      if (++i_ == q.nbh_) {
+        i_ = 0;
+        plane_base_ += q.h_ * q.w_;
+      }
+      const int64_t full = q.w_ / q.k_;
+      s_ = {plane_base_ + i_ * q.k_ * q.w_, std::min(q.k_, q.h_ - i_ * q.k_), full > 0 ? q.k_ : q.w_, q.w_,
+            full > 0 ? full : 1};
+      return;
+  }
+}
 
 inline void VectorCursor::next() {
   const VectorPlan& q = plan_;

@@ -1,9 +1,12 @@
 #include "activations/vec_gelu.h"
 
-#include "activations/chi_gate.h"
+#include <algorithm>
+
+#include "activations/chi_gate_batch.h"
 #include "activations/unary.h"
 #include "activations/kernels.h"
 #include "activations/vector_kernels.h"
+#include "core/philox.h"
 
 namespace tg {
 
@@ -12,16 +15,12 @@ using act::Needs;
 
 // s(r) = P(a, u) with a = d/2, u = r²/2. Chain rule with ∂P/∂u = u^(a−1)e^(−u)/Γ(a):
 //   s′(r) = ∂P/∂u · du/dr = r·u^(a−1)e^(−u)/Γ(a),   so   s′(r)/r = ∂P/∂u (a, r²/2).
-// chi_gate gives P and ∂P/∂u together: a closed form for even d ≤ 64, else
-// special::gammainc_p_and_dx, which works in log space (u^(a−1) and Γ(a) overflow
-// long before their ratio does for d in the hundreds or thousands).
+// chi_gate_batch gives P and ∂P/∂u together for a batch of vectors: closed forms in
+// packets for even d ≤ 64, else chi_gate and special::gammainc_p_and_dx, which work in
+// log space (u^(a−1) and Γ(a) overflow long before their ratio does for d in the
+// hundreds or thousands).
 // At r = 0: s = 0, and for d = 1 ∂P/∂u → ∞ like 1/r but multiplies (v·g)·v = O(r²),
 // so the kernel drops that term for a zero vector; as r → ∞, s → 1 and s′/r → 0.
-static act::GateGrad vec_gelu_gate(int64_t, double r2, int64_t d) {
-  double p, dp;
-  act::chi_gate(d, 0.5 * r2, p, dp);
-  return {p, dp, 0.0};
-}
 
 // The CPU kernels (activations/kernels.h); x and g contiguous.
 static Tensor vec_gelu_cpu(const Tensor& xc, const VectorGrouping& grouping) {
@@ -29,8 +28,11 @@ static Tensor vec_gelu_cpu(const Tensor& xc, const VectorGrouping& grouping) {
   Tensor y = empty_like(xc);
   cpu::dispatch_float(xc.dtype(), "vec_gelu", [&](auto zero) {
     using T = decltype(zero);
-    act::vector_forward(plan, xc.data<T>(), y.data<T>(),
-                        [](int64_t v, double r2, int64_t d) { return vec_gelu_gate(v, r2, d).s; });
+    act::vector_forward_batched(plan, xc.data<T>(), y.data<T>(),
+                                [](int64_t, int64_t n, int64_t d, const double* r2, double* s) {
+                                  double dp[act::kBatch];
+                                  act::chi_gate_batch(d, n, r2, s, dp);
+                                });
   });
   return y;
 }
@@ -40,7 +42,11 @@ static Tensor vec_gelu_backward_cpu(const Tensor& xs, const Tensor& gc, const Ve
   Tensor dx = empty_like(xs);
   cpu::dispatch_float(xs.dtype(), "vec_gelu_backward", [&](auto zero) {
     using T = decltype(zero);
-    act::vector_backward(plan, xs.data<T>(), gc.data<T>(), dx.data<T>(), vec_gelu_gate);
+    act::vector_backward_batched(plan, xs.data<T>(), gc.data<T>(), dx.data<T>(),
+                                 [](int64_t, int64_t n, int64_t d, const double* r2, act::GateBatch& q) {
+                                   act::chi_gate_batch(d, n, r2, q.s, q.coef);
+                                   std::fill_n(q.dparam, n, 0.0);
+                                 });
   });
   return dx;
 }
@@ -53,13 +59,15 @@ static Tensor probabilistic_vec_gelu_cpu(const Tensor& xc, const VectorGrouping&
   cpu::dispatch_float(xc.dtype(), "probabilistic_vec_gelu", [&](auto zero) {
     using T = decltype(zero);
     T* pp = p.data<T>();
-    act::vector_forward(plan, xc.data<T>(), y.data<T>(), [&](int64_t v, double r2, int64_t d) {
-      const double pv = vec_gelu_gate(v, r2, d).s;
-      pp[v] = (T)pv;
-      uint32_t w[4];
-      philox(seed, offset + (uint64_t)v, w);
-      return uniform_from_bits(w[0]) <= pv ? 1.0 : 0.0;
-    });
+    act::vector_forward_batched(
+        plan, xc.data<T>(), y.data<T>(), [&](int64_t v, int64_t n, int64_t d, const double* r2, double* m) {
+          double pv[act::kBatch], dp[act::kBatch];
+          act::chi_gate_batch(d, n, r2, pv, dp);
+          for (int64_t i = 0; i < n; ++i) {
+            pp[v + i] = (T)pv[i];
+            m[i] = philox_uniform(philox4x32(seed, offset + (uint64_t)(v + i)).w[0]) <= pv[i] ? 1.0 : 0.0;
+          }
+        });
   });
   return y;
 }

@@ -6,10 +6,16 @@
 // ∂y_i/∂v_j = s·δ_ij + s′(r)·v_i·v_j/r (since ∂r/∂v_j = v_j/r), so with upstream g
 //   ∂L/∂v = s·g + (s′(r)/r)·(v·g)·v,
 // and for a gate parameter θ: ∂L/∂θ = Σ_vectors (v·g)·∂s/∂θ.
-// Each kernel is one parallel pass over the vectors: the norm (and v·g) are
-// accumulated in double, the gate is evaluated once per vector, then the vector is
-// written; nothing the size of the input is allocated besides the result.
+// The kernels take the vectors in batches of up to kBatch of one dimension d, each
+// thread its own range: (1) the batch's norms (and v·g), accumulated in double four
+// lanes at a time; (2) the gate for the whole batch in one call, so that a packet gate
+// evaluates four vectors per register (chi_gate_batch.h); (3) the batch's outputs,
+// written while its inputs are still in cache. Nothing the size of the input is
+// allocated besides the result.
 #include <omp.h>
+
+#include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "activations/grouping.h"
@@ -51,169 +57,363 @@ inline void for_each_element(const VectorPatch& p, F&& f) {
     for (int64_t j = 0; j < p.cols; ++j, ++e) f(p.base + i * p.row_stride + j, e);
 }
 
-// What a gate returns for the backward: s, s′(r)/r, and ∂s/∂θ (0 without a parameter).
+// A batch: n consecutive vectors v, …, v + n − 1 of one shape (rows × width, dimension
+// d), lying in up to kBatchStrips strips (grouping.h; the blocks of several block rows,
+// say), whose counts add up to n. n ≤ kBatch for channels, whose rows are far apart
+// (long runs along each row keep the hardware prefetchers streaming), else ≤
+// kBatchStrips, which keeps a batch's inputs in the L1 cache until its outputs are
+// written. A strip of several rows and several columns per vector (blocks) is summed
+// column by column first, in scratch of kBatchColumns doubles, so it holds at most
+// kBatchColumns columns.
+inline constexpr int64_t kBatch = 256, kBatchStrips = 64, kBatchColumns = 256;
+struct VectorBatch {
+  int64_t v, n, d, strips;
+  VectorStrip strip[kBatchStrips];
+};
+
+// Calls body(batch) for every batch of the plan, batches of one thread's range in order.
+template <class Body>
+void for_each_vector_batch(const VectorPlan& plan, Body&& body) {
+  for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
+    VectorBatch b;
+    b.n = b.strips = 0;
+    StripCursor cur(plan, v0);
+    for (int64_t v = v0; v < v1;) {
+      VectorStrip s = cur.strip();
+      s.count = std::min(s.count, v1 - v);
+      if (s.rows > 1 && s.width > 1) s.count = std::min(s.count, std::max<int64_t>(1, kBatchColumns / s.width));
+      if (b.n > 0 && (s.rows != b.strip[0].rows || s.width != b.strip[0].width)) {  // another shape
+        body(std::as_const(b));
+        b.n = b.strips = 0;
+      }
+      if (b.n == 0) {
+        b.v = v;
+        b.d = s.rows * s.width;
+      }
+      const int64_t most = s.width == 1 ? kBatch : kBatchStrips;
+      s.count = std::min(s.count, most - b.n);
+      b.strip[b.strips++] = s;
+      b.n += s.count;
+      v += s.count;
+      cur.advance(s.count);
+      if (b.n == most || b.strips == kBatchStrips) {
+        body(std::as_const(b));
+        b.n = b.strips = 0;
+      }
+    }
+    if (b.n > 0) body(std::as_const(b));
+  });
+}
+
+// Calls f(p, elements) for each run of contiguous memory the vectors of a batch occupy in
+// an array laid out like the input: a strip row by row, or all of it where its rows
+// follow each other.
+template <class T, class F>
+void for_each_batch_run(const VectorBatch& bt, T* a, F&& f) {
+  for (int64_t k = 0; k < bt.strips; ++k) {
+    const VectorStrip& s = bt.strip[k];
+    const int64_t row = s.count * s.width;
+    if (s.row_stride == row || s.rows == 1) {
+      f(a + s.base, (s.rows - 1) * s.row_stride + row);
+    } else {
+      for (int64_t r = 0; r < s.rows; ++r) f(a + s.base + r * s.row_stride, row);
+    }
+  }
+}
+
+// Asks for the cache lines a batch will write, for writing (PREFETCHW), so that their
+// loads from memory overlap the batch's sums and gate instead of stalling its stores.
+template <class T>
+void prefetch_for_write(const VectorBatch& bt, T* out) {
+  for_each_batch_run(bt, out, [](T* p, int64_t n) {
+    const char* c = reinterpret_cast<const char*>(p);
+    for (int64_t k = 0; k < n * (int64_t)sizeof(T); k += 64) _mm_prefetch(c + k, _MM_HINT_ET0);
+  });
+}
+
+// Four elements from p as doubles; the sum of a packet's lanes.
+inline __m256d load4d(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
+inline __m256d load4d(const double* p) { return _mm256_loadu_pd(p); }
+inline double lane_sum(__m256d a) {
+  const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+}
+
+// The lane sums of four packets, as one packet.
+inline __m256d lane_sums(const __m256d p[4]) {
+  const __m256d h01 = _mm256_hadd_pd(p[0], p[1]), h23 = _mm256_hadd_pd(p[2], p[3]);  // [0 1 0 1], [2 3 2 3]
+  return _mm256_add_pd(_mm256_permute2f128_pd(h01, h23, 0x20), _mm256_permute2f128_pd(h01, h23, 0x31));
+}
+
+// Σ a_e² and, when b is non-null, Σ a_e·b_e over a rows×width patch, in double.
+template <class T>
+void patch_sums(const T* a, const T* b, int64_t rows, int64_t width, int64_t row_stride, double& aa, double& ab) {
+  __m256d s0 = _mm256_setzero_pd(), s1 = s0, d0 = s0, d1 = s0;
+  double st = 0, dt = 0;  // the rows' ragged tails
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* ar = a + r * row_stride;
+    const T* br = b ? b + r * row_stride : nullptr;
+    int64_t j = 0;
+    for (; j + 8 <= width; j += 8) {
+      const __m256d x0 = load4d(ar + j), x1 = load4d(ar + j + 4);
+      s0 = _mm256_fmadd_pd(x0, x0, s0);
+      s1 = _mm256_fmadd_pd(x1, x1, s1);
+      if (br) {
+        d0 = _mm256_fmadd_pd(x0, load4d(br + j), d0);
+        d1 = _mm256_fmadd_pd(x1, load4d(br + j + 4), d1);
+      }
+    }
+    if (j + 4 <= width) {
+      const __m256d x0 = load4d(ar + j);
+      s0 = _mm256_fmadd_pd(x0, x0, s0);
+      if (br) d0 = _mm256_fmadd_pd(x0, load4d(br + j), d0);
+      j += 4;
+    }
+    for (; j < width; ++j) {
+      st += (double)ar[j] * ar[j];
+      if (br) dt += (double)ar[j] * br[j];
+    }
+  }
+  aa = lane_sum(_mm256_add_pd(s0, s1)) + st;
+  if (b) ab = lane_sum(_mm256_add_pd(d0, d1)) + dt;
+}
+
+// Per vector i of a strip, in double: aa[i] = Σ a_e², and when b is non-null
+// ab[i] = Σ a_e·b_e.
+template <class T>
+void strip_sums(const VectorStrip& s, const T* a, const T* b, double* aa, double* ab) {
+  const int64_t cols = s.count * s.width;
+  if (s.rows == 1 || (s.width > 1 && cols > kBatchColumns)) {  // last_dim, or one large block
+    for (int64_t i = 0; i < s.count; ++i) {
+      const int64_t o = s.base + i * s.width;
+      patch_sums(a + o, b ? b + o : nullptr, s.rows, s.width, s.row_stride, aa[i], ab ? ab[i] : aa[i]);
+    }
+    return;
+  }
+  // Column sums along the rows (unit stride); channels (width 1) need no more.
+  double ca[kBatchColumns], cb[kBatchColumns];
+  double* sa = s.width == 1 ? aa : ca;
+  double* sb = s.width == 1 ? ab : cb;
+  for (int64_t c = 0; c < cols; ++c) sa[c] = 0;
+  if (b)
+    for (int64_t c = 0; c < cols; ++c) sb[c] = 0;
+  for (int64_t r = 0; r < s.rows; ++r) {
+    const T* ar = a + s.base + r * s.row_stride;
+    for (int64_t c = 0; c < cols; ++c) sa[c] += (double)ar[c] * ar[c];
+    if (b) {
+      const T* br = b + s.base + r * s.row_stride;
+      for (int64_t c = 0; c < cols; ++c) sb[c] += (double)ar[c] * br[c];
+    }
+  }
+  if (s.width == 1) return;
+  for (int64_t i = 0; i < s.count; ++i) {
+    double t = 0, u = 0;
+    for (int64_t c = 0; c < s.width; ++c) t += sa[i * s.width + c];
+    aa[i] = t;
+    if (b) {
+      for (int64_t c = 0; c < s.width; ++c) u += sb[i * s.width + c];
+      ab[i] = u;
+    }
+  }
+}
+
+// blocks(4): each vector one packet per row, the lanes of four vectors (of any of the
+// batch's strips) summed at once.
+template <class T>
+void blocks4_sums(const VectorBatch& bt, const T* a, const T* b, double* aa, double* ab) {
+  int64_t at[kBatchStrips];  // n ≤ kBatchStrips for blocks
+  for (int64_t k = 0, i = 0; k < bt.strips; ++k)
+    for (int64_t j = 0; j < bt.strip[k].count; ++j) at[i++] = bt.strip[k].base + 4 * j;
+  const int64_t rows = bt.strip[0].rows, stride = bt.strip[0].row_stride;
+  int64_t i = 0;
+  for (; i + 4 <= bt.n; i += 4) {
+    __m256d sq[4], dt[4];
+    for (int k = 0; k < 4; ++k) sq[k] = dt[k] = _mm256_setzero_pd();
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int k = 0; k < 4; ++k) {
+        const int64_t o = at[i + k] + r * stride;
+        const __m256d x = load4d(a + o);
+        sq[k] = _mm256_fmadd_pd(x, x, sq[k]);
+        if (b) dt[k] = _mm256_fmadd_pd(x, load4d(b + o), dt[k]);
+      }
+    }
+    _mm256_storeu_pd(aa + i, lane_sums(sq));
+    if (b) _mm256_storeu_pd(ab + i, lane_sums(dt));
+  }
+  for (; i < bt.n; ++i) patch_sums(a + at[i], b ? b + at[i] : nullptr, rows, 4, stride, aa[i], ab ? ab[i] : aa[i]);
+}
+
+// The same for the vectors of a batch.
+template <class T>
+void batch_sums(const VectorBatch& bt, const T* a, const T* b, double* aa, double* ab) {
+  if (bt.strip[0].width == 4 && bt.strip[0].rows > 1) {
+    blocks4_sums(bt, a, b, aa, ab);
+    return;
+  }
+  for (int64_t k = 0, i = 0; k < bt.strips; i += bt.strip[k++].count)
+    strip_sums(bt.strip[k], a, b, aa + i, ab ? ab + i : nullptr);
+}
+
+// out[i·w + j] = in[i] for i < n, j < w.
+template <class T>
+void spread(T* out, const T* in, int64_t n, int64_t w) {
+  if (w == 4) {
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < 4; ++j) out[i * 4 + j] = in[i];
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < w; ++j) out[i * w + j] = in[i];
+}
+
+// Per vector i of a strip: out_e = s[i]·a_e, or with z: out_e = s[i]·a_e + c[i]·z_e.
+template <class T>
+void strip_combine(const VectorStrip& st, T* __restrict out, const T* __restrict a, const T* s,
+                   const T* __restrict z, const T* c) {
+  const int64_t cols = st.count * st.width;
+  if (st.rows == 1 || (st.width > 1 && cols > kBatchColumns)) {  // vector by vector, row by row
+    for (int64_t i = 0; i < st.count; ++i) {
+      const T si = s[i], ci = z ? c[i] : T(0);
+      for (int64_t r = 0; r < st.rows; ++r) {
+        const int64_t o = st.base + i * st.width + r * st.row_stride;
+        if (z) {
+          for (int64_t j = 0; j < st.width; ++j) out[o + j] = si * a[o + j] + ci * z[o + j];
+        } else {
+          for (int64_t j = 0; j < st.width; ++j) out[o + j] = si * a[o + j];
+        }
+      }
+    }
+    return;
+  }
+  // The strip row by row, each column's factors spread from its vector's.
+  T sc[kBatchColumns], cc[kBatchColumns];
+  const T* scol = s;
+  const T* ccol = c;
+  if (st.width > 1) {
+    spread(sc, s, st.count, st.width);
+    if (z) spread(cc, c, st.count, st.width);
+    scol = sc;
+    ccol = cc;
+  }
+  for (int64_t r = 0; r < st.rows; ++r) {
+    const int64_t o = st.base + r * st.row_stride;
+    if (z) {
+      for (int64_t k = 0; k < cols; ++k) out[o + k] = scol[k] * a[o + k] + ccol[k] * z[o + k];
+    } else {
+      for (int64_t k = 0; k < cols; ++k) out[o + k] = scol[k] * a[o + k];
+    }
+  }
+}
+
+// The same for the vectors of a batch.
+template <class T>
+void batch_combine(const VectorBatch& bt, T* out, const T* a, const T* s, const T* z = nullptr,
+                   const T* c = nullptr) {
+  for (int64_t k = 0, i = 0; k < bt.strips; i += bt.strip[k++].count)
+    strip_combine(bt.strip[k], out, a, s + i, z, z ? c + i : nullptr);
+}
+
+// What a gate gives the backward for the vectors of a batch: s, s′(r)/r, and ∂s/∂θ
+// (0 without a parameter).
+struct GateBatch {
+  double s[kBatch], coef[kBatch], dparam[kBatch];
+};
+// The same for one vector (the scalar gates of vector_backward).
 struct GateGrad {
   double s, coef, dparam;
 };
 
-// Channel grouping: up to kTile vectors at consecutive positions of one sample form a
-// C×len tile whose rows are contiguous, so the per-vector sums run along rows (unit
-// stride, vectorizable) instead of down strided columns. tile(v, len, p) is called
-// with p the patch of vector v.
-inline constexpr int64_t kTile = 64;
-template <class Tile>
-void for_each_channel_tile(const VectorPlan& plan, Tile&& tile) {
-  for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
-    for (int64_t v = v0; v < v1;) {
-      const int64_t len = std::min({kTile, v1 - v, plan.positions() - v % plan.positions()});
-      tile(v, len, plan.patch(v));
-      v += len;
-    }
+// y_v = s_v·x_v with scale(v, n, d, r2, s) filling s[i] for vectors v + i, i < n, of
+// dimension d from their r2[i] = ‖x_{v+i}‖².
+template <class T, class ScaleBatch>
+void vector_forward_batched(const VectorPlan& plan, const T* x, T* y, ScaleBatch&& scale) {
+  for_each_vector_batch(plan, [&](const VectorBatch& b) {
+    double r2[kBatch], s[kBatch];
+    prefetch_for_write(b, y);
+    batch_sums<T>(b, x, nullptr, r2, nullptr);
+    scale(b.v, b.n, b.d, (const double*)r2, (double*)s);
+    T st[kBatch];
+    for (int64_t i = 0; i < b.n; ++i) st[i] = (T)s[i];
+    batch_combine<T>(b, y, x, st);
   });
 }
 
-// y_v = scale(v, r², d)·x_v.
+// The same with a gate per vector: scale(v, r², d) returns s.
 template <class T, class Scale>
 void vector_forward(const VectorPlan& plan, const T* x, T* y, Scale&& scale) {
-  if (plan.is_channels()) {
-    for_each_channel_tile(plan, [&](int64_t v, int64_t len, const VectorPatch& p) {
-      double r2[kTile] = {};
-      for (int64_t c = 0; c < p.rows; ++c) {
-        const T* xr = x + p.base + c * p.row_stride;
-        for (int64_t j = 0; j < len; ++j) r2[j] += (double)xr[j] * xr[j];
-      }
-      T s[kTile];
-      for (int64_t j = 0; j < len; ++j) s[j] = (T)scale(v + j, r2[j], p.rows);
-      for (int64_t c = 0; c < p.rows; ++c) {
-        const int64_t o = p.base + c * p.row_stride;
-        for (int64_t j = 0; j < len; ++j) y[o + j] = s[j] * x[o + j];
-      }
-    });
-    return;
-  }
-  for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
-  VectorCursor cur(plan, v0);
-  for (int64_t v = v0; v < v1; ++v, cur.next()) {
-    const VectorPatch& p = cur.patch();
-    double acc[4] = {0, 0, 0, 0};  // four partial sums: no single serial add chain
-    for_each_element(p, [&](int64_t o, int64_t e) { acc[e & 3] += (double)x[o] * x[o]; });
-    const double r2 = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    const T s = (T)scale(v, r2, p.dim());
-    for_each_element(p, [&](int64_t o, int64_t) { y[o] = s * x[o]; });
-  }
+  vector_forward_batched(plan, x, y, [&](int64_t v, int64_t n, int64_t d, const double* r2, double* s) {
+    for (int64_t i = 0; i < n; ++i) s[i] = scale(v + i, r2[i], d);
   });
 }
 
-// dx_v = s·g_v + (s′/r)(x_v·g_v)·x_v with {s, s′/r, ∂s/∂θ} = gate(v, r², d); returns
-// Σ_v (x_v·g_v)·∂s/∂θ, and when per_vector is non-null also stores each vector's term
-// (x_v·g_v)·∂s/∂θ there (per-group parameters and external gates sum them themselves).
+// dx_v = s·g_v + (s′/r)(x_v·g_v)·x_v with gate(v, n, d, r2, q) filling q.s, q.coef, q.dparam
+// for the vectors v + i, i < n, of a batch; returns Σ_v (x_v·g_v)·∂s/∂θ, and when
+// per_vector is non-null also stores each vector's term (x_v·g_v)·∂s/∂θ there
+// (per-group parameters and external gates sum them themselves).
 // A zero vector (r = 0) or a vanishing s′/r contributes no second term: (v·g)·v is
 // O(r²) while every gate's s′/r is O(1/r) at worst, so the term's limit at r = 0 is 0,
 // and skipping it avoids 0·∞ at r = 0 or r = ∞. The Jacobian at v = 0 is s(0)·I.
-template <class T, class Gate>
-double vector_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Gate&& gate,
-                       double* per_vector = nullptr) {
+template <class T, class GateB>
+double vector_backward_batched(const VectorPlan& plan, const T* x, const T* g, T* dx, GateB&& gate,
+                               double* per_vector = nullptr) {
   // Per-thread partial sums of ∂L/∂θ, added in thread order: reproducible at any
   // thread count (an atomic add would depend on which thread finishes first).
   std::vector<double> parts(omp_get_max_threads(), 0.0);
-  auto total = [&] {
-    double dparam = 0;
-    for (double v : parts) dparam += v;
-    return dparam;
-  };
-  if (plan.is_channels()) {
-    for_each_channel_tile(plan, [&](int64_t v, int64_t len, const VectorPatch& p) {
-      double r2[kTile] = {}, dot[kTile] = {}, local = 0;
-      for (int64_t c = 0; c < p.rows; ++c) {
-        const int64_t o = p.base + c * p.row_stride;
-        for (int64_t j = 0; j < len; ++j) {
-          r2[j] += (double)x[o + j] * x[o + j];
-          dot[j] += (double)x[o + j] * g[o + j];
-        }
-      }
-      T s[kTile], ct[kTile];
-      for (int64_t j = 0; j < len; ++j) {
-        const GateGrad q = gate(v + j, r2[j], p.rows);
-        s[j] = (T)q.s;
-        ct[j] = (T)((r2[j] == 0 || q.coef == 0) ? 0.0 : q.coef * dot[j]);
-        const double term = q.dparam != 0 ? dot[j] * q.dparam : 0.0;
-        local += term;
-        if (per_vector) per_vector[v + j] = term;
-      }
-      for (int64_t c = 0; c < p.rows; ++c) {
-        const int64_t o = p.base + c * p.row_stride;
-        for (int64_t j = 0; j < len; ++j) dx[o + j] = s[j] * g[o + j] + ct[j] * x[o + j];
-      }
-      parts[omp_get_thread_num()] += local;
-    });
-    return total();
-  }
-  for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
-  double local = 0;
-  VectorCursor cur(plan, v0);
-  for (int64_t v = v0; v < v1; ++v, cur.next()) {
-    const VectorPatch& p = cur.patch();
-    double acc[4] = {0, 0, 0, 0}, dacc[4] = {0, 0, 0, 0};
-    for_each_element(p, [&](int64_t o, int64_t e) {
-      acc[e & 3] += (double)x[o] * x[o];
-      dacc[e & 3] += (double)x[o] * g[o];
-    });
-    const double r2 = (acc[0] + acc[1]) + (acc[2] + acc[3]), dot = (dacc[0] + dacc[1]) + (dacc[2] + dacc[3]);
-    const GateGrad q = gate(v, r2, p.dim());
-    const double c = (r2 == 0 || q.coef == 0) ? 0.0 : q.coef * dot;
-    const double term = q.dparam != 0 ? dot * q.dparam : 0.0;
-    local += term;
-    if (per_vector) per_vector[v] = term;
-    const T s = (T)q.s, ct = (T)c;
-    for_each_element(p, [&](int64_t o, int64_t) { dx[o] = s * g[o] + ct * x[o]; });
-  }
-  parts[omp_get_thread_num()] += local;
+  for_each_vector_batch(plan, [&](const VectorBatch& b) {
+    double r2[kBatch], dot[kBatch], local = 0;
+    GateBatch q;
+    prefetch_for_write(b, dx);
+    batch_sums<T>(b, x, g, r2, dot);
+    gate(b.v, b.n, b.d, (const double*)r2, q);
+    T s[kBatch], ct[kBatch];
+    for (int64_t i = 0; i < b.n; ++i) {
+      s[i] = (T)q.s[i];
+      ct[i] = (T)((r2[i] == 0 || q.coef[i] == 0) ? 0.0 : q.coef[i] * dot[i]);
+      const double term = q.dparam[i] != 0 ? dot[i] * q.dparam[i] : 0.0;
+      local += term;
+      if (per_vector) per_vector[b.v + i] = term;
+    }
+    batch_combine<T>(b, dx, g, s, x, ct);
+    parts[omp_get_thread_num()] += local;
   });
-  return total();
+  double dparam = 0;
+  for (double v : parts) dparam += v;
+  return dparam;
+}
+
+// The same with a gate per vector: gate(v, r², d) returns a GateGrad.
+template <class T, class Gate>
+double vector_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Gate&& gate,
+                       double* per_vector = nullptr) {
+  return vector_backward_batched(
+      plan, x, g, dx,
+      [&](int64_t v, int64_t n, int64_t d, const double* r2, GateBatch& q) {
+        for (int64_t i = 0; i < n; ++i) {
+          const GateGrad gi = gate(v + i, r2[i], d);
+          q.s[i] = gi.s;
+          q.coef[i] = gi.coef;
+          q.dparam[i] = gi.dparam;
+        }
+      },
+      per_vector);
 }
 
 // out_v = scale[v]·in_v (one saved scale per vector).
 template <class T>
 void vector_scale(const VectorPlan& plan, const T* in, const T* scale, T* out) {
-  if (plan.is_channels()) {
-    for_each_channel_tile(plan, [&](int64_t v, int64_t len, const VectorPatch& p) {
-      for (int64_t c = 0; c < p.rows; ++c) {
-        const int64_t o = p.base + c * p.row_stride;
-        for (int64_t j = 0; j < len; ++j) out[o + j] = scale[v + j] * in[o + j];
-      }
-    });
-    return;
-  }
-  for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
-  VectorCursor cur(plan, v0);
-  for (int64_t v = v0; v < v1; ++v, cur.next()) {
-    const VectorPatch& p = cur.patch();
-    for_each_element(p, [&](int64_t o, int64_t) { out[o] = scale[v] * in[o]; });
-  }
-  });
+  for_each_vector_batch(plan, [&](const VectorBatch& b) { batch_combine<T>(b, out, in, scale + b.v); });
 }
 
 // out[v] = Σ a_e·b_e over the elements of vector v, accumulated in double (b = a gives
 // ‖v‖²).
 template <class T>
 void vector_dots(const VectorPlan& plan, const T* a, const T* b, double* out) {
-  if (plan.is_channels()) {
-    for_each_channel_tile(plan, [&](int64_t v, int64_t len, const VectorPatch& p) {
-      double dot[kTile] = {};
-      for (int64_t c = 0; c < p.rows; ++c) {
-        const int64_t o = p.base + c * p.row_stride;
-        for (int64_t j = 0; j < len; ++j) dot[j] += (double)a[o + j] * b[o + j];
-      }
-      for (int64_t j = 0; j < len; ++j) out[v + j] = dot[j];
-    });
-    return;
-  }
-  for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
-    VectorCursor cur(plan, v0);
-    for (int64_t v = v0; v < v1; ++v, cur.next()) {
-      double acc[4] = {0, 0, 0, 0};
-      for_each_element(cur.patch(), [&](int64_t o, int64_t e) { acc[e & 3] += (double)a[o] * b[o]; });
-      out[v] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  for_each_vector_batch(plan, [&](const VectorBatch& bt) {
+    if (a == b) {
+      batch_sums<T>(bt, a, nullptr, out + bt.v, nullptr);
+    } else {
+      double aa[kBatch];
+      batch_sums<T>(bt, a, b, aa, out + bt.v);
     }
   });
 }

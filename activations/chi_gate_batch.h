@@ -1,0 +1,139 @@
+#pragma once
+// The VecGELU gate of chi_gate.h for a batch of vectors on the CPU, four vectors per
+// AVX register (one lane each), for the vector kernels' batches (vector_kernels.h).
+//
+// For even d ≤ 64 (a = d/2) the closed forms of chi_gate.h, as packets:
+//   ∂P/∂x = e^(−x)·x^(a−1)/(a−1)!           (x^(a−1) by repeated squaring),
+//   P     = 1 − e^(−x)·Σ_{k<a} x^k/k!        (Horner in x with the coefficients 1/k!),
+// and where that would cancel (x < max(1, a − 1.8√a), the same switch as chi_gate) the
+// power series P = ∂P/∂x·x/a·Σ_{n≥0} x^n/((a+1)···(a+n)), by Horner with as many terms
+// as chi_gate's loop takes at the switch (only for packets where some lane needs it).
+// e^(−x) is SLEEF's (≤ 1 ulp). Each lane's value is its own (it does not depend on the
+// other lanes, so neither on batch boundaries nor thread counts). The packet path
+// covers 0 ≤ x ≤ 700 (there e^(−x) is a normal double); a lane beyond it (huge or NaN
+// norms) and odd or larger d take chi_gate itself. Agreement with the double special
+// functions is tested for norms from 1e-20 to 60 (tests/test_activations_vector_batch.cpp).
+#include <algorithm>
+#include <cmath>
+
+#include "activations/chi_gate.h"
+#include "core/kernel.h"
+
+namespace tg::act {
+
+// 1/k! for k ≤ 32.
+struct InverseFactorials {
+  double v[33];
+  constexpr InverseFactorials() : v{} {
+    v[0] = 1;
+    for (int k = 1; k <= 32; ++k) v[k] = v[k - 1] / k;
+  }
+};
+inline constexpr InverseFactorials kInverseFactorial{};
+
+// The power series' coefficients c[m] = 1/((a+1)···(a+m)) for a ≤ 32, as many as
+// chi_gate's loop sums at the switch x = max(1, a − 1.8√a) (the most any smaller x
+// needs: its terms are smaller). Made once, on first use.
+struct SeriesCoefficients {
+  double c[33][160];
+  int64_t terms[33];
+  SeriesCoefficients() {
+    for (int64_t a = 1; a <= 32; ++a) {
+      const double below = std::max(1.0, (double)a - 1.8 * std::sqrt((double)a));
+      double* ca = c[a];
+      ca[0] = 1;
+      double term = 1, series = 1;
+      int64_t m = 1;
+      for (; m < 159; ++m) {
+        ca[m] = ca[m - 1] * reciprocal(a + m);
+        term *= below * reciprocal(a + m);
+        series += term;
+        if (term < 1e-17 * series) break;
+      }
+      terms[a] = m + 1;
+    }
+  }
+};
+inline const SeriesCoefficients& series_coefficients() {
+  static const SeriesCoefficients table;
+  return table;
+}
+
+// The mask of lanes [0, k) of a double packet (a masked load touches no others).
+inline __m256i first_lanes(int k) {
+  return _mm256_cmpgt_epi64(_mm256_set1_epi64x(k), _mm256_setr_epi64x(0, 1, 2, 3));
+}
+
+// p[i] = P(d/2, x) and dp[i] = ∂P/∂x (d/2, x) at x = r2[i]/2 for i < n (the VecGELU gate
+// of a vector with ‖v‖² = r2[i]), every r2[i] ≥ 0 or NaN.
+// Sixteen vectors at a time, as four packets stepped together: the Horner sum and the
+// series are chains of dependent multiply-adds, and four of them side by side keep the
+// FMA units busy where one would wait on each step's latency.
+inline void chi_gate_batch(int64_t d, int64_t n, const double* r2, double* p, double* dp) {
+  if (d % 2 != 0 || d > 64) {
+    for (int64_t i = 0; i < n; ++i) chi_gate(d, 0.5 * r2[i], p[i], dp[i]);
+    return;
+  }
+  using V = cpu::Vec<double>;
+  constexpr int kP = 4;  // packets stepped together
+  const int64_t a = d / 2;
+  const V series_below(std::max(1.0, (double)a - 1.8 * std::sqrt((double)a)));
+  const double* c = series_coefficients().c[a];
+  const int64_t terms = series_coefficients().terms[a];
+  for (int64_t i0 = 0; i0 < n; i0 += 4 * kP) {
+    V xv[kP], ex[kP], sum[kP], pw[kP], base[kP], dpv[kP], pv[kP];
+    int lanes[kP];
+    for (int q = 0; q < kP; ++q) {
+      lanes[q] = (int)std::clamp<int64_t>(n - i0 - 4 * q, 0, 4);
+      const double* src = r2 + i0 + 4 * q;
+      xv[q] = V(0.5) * V(lanes[q] == 4 ? _mm256_loadu_pd(src) : _mm256_maskload_pd(src, first_lanes(lanes[q])));
+    }
+    for (int q = 0; q < kP; ++q) ex[q] = exp_(-xv[q]);
+    for (int q = 0; q < kP; ++q) sum[q] = V(kInverseFactorial.v[a - 1]);
+    for (int64_t j = a - 2; j >= 0; --j)
+      for (int q = 0; q < kP; ++q) sum[q] = fma_(sum[q], xv[q], V(kInverseFactorial.v[j]));
+    for (int q = 0; q < kP; ++q) {  // x^(a−1)
+      pw[q] = V(1.0);
+      base[q] = xv[q];
+    }
+    for (int64_t e = a - 1; e > 0; e >>= 1) {
+      for (int q = 0; q < kP; ++q) {
+        if (e & 1) pw[q] = pw[q] * base[q];
+        base[q] = base[q] * base[q];
+      }
+    }
+    bool any_small = false;
+    cpu::Mask<double> small[kP];
+    for (int q = 0; q < kP; ++q) {
+      dpv[q] = ex[q] * pw[q] * V(kInverseFactorial.v[a - 1]);
+      pv[q] = V(1.0) - ex[q] * sum[q];
+      small[q] = xv[q] < series_below;
+      any_small |= _mm256_movemask_pd((__m256d)small[q].m) != 0;
+    }
+    if (any_small) {
+      V h[kP];
+      for (int q = 0; q < kP; ++q) h[q] = V(c[terms - 1]);
+      for (int64_t m = terms - 2; m >= 0; --m)
+        for (int q = 0; q < kP; ++q) h[q] = fma_(h[q], xv[q], V(c[m]));
+      for (int q = 0; q < kP; ++q) pv[q] = where_(small[q], dpv[q] * xv[q] * V(reciprocal(a)) * h[q], pv[q]);
+    }
+    for (int q = 0; q < kP; ++q) {
+      const int64_t i = i0 + 4 * q;
+      if (lanes[q] == 4) {
+        _mm256_storeu_pd(p + i, pv[q].v);
+        _mm256_storeu_pd(dp + i, dpv[q].v);
+      } else {
+        for (int j = 0; j < lanes[q]; ++j) {
+          p[i + j] = pv[q].v[j];
+          dp[i + j] = dpv[q].v[j];
+        }
+      }
+      const int outside = _mm256_movemask_pd(_mm256_cmp_pd(xv[q].v, _mm256_set1_pd(700.0), _CMP_NLE_UQ));
+      if (outside != 0)
+        for (int j = 0; j < lanes[q]; ++j)
+          if (outside >> j & 1) chi_gate(d, 0.5 * r2[i + j], p[i + j], dp[i + j]);
+    }
+  }
+}
+
+}  // namespace tg::act
