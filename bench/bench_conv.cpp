@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   int threads = 2, iters = 5;
   int64_t batch = 32;
   bool skip_torch = false;
-  std::string script = (std::filesystem::path(__FILE__).parent_path() / "pytorch" / "bench_conv.py").string();
+  std::string script = (std::filesystem::path(TG_SOURCE_DIR) / "bench" / "pytorch" / "bench_conv.py").string();
   app.add_option("--threads", threads, "CPU threads for both frameworks");
   app.add_option("--iters", iters, "timed iterations (after one warm-up)");
   app.add_option("--batch", batch, "batch size");

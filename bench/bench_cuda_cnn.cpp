@@ -122,7 +122,7 @@ static std::map<std::string, double> run_torch(const std::string& python, const 
 int main(int argc, char** argv) {
   CLI::App app{"The VecGELU study's 20-layer CNN: one Adam training step with GELU and VecGELU, vs PyTorch"};
   std::string device = "cuda", python = std::getenv("TG_PYTHON") ? std::getenv("TG_PYTHON") : "python3";
-  std::string script = (std::filesystem::path(__FILE__).parent_path() / "pytorch" / "bench_cuda_cnn.py").string();
+  std::string script = (std::filesystem::path(TG_SOURCE_DIR) / "bench" / "pytorch" / "bench_cuda_cnn.py").string();
   CnnShape s{32, 224, 20};
   int warmup = 2, iters = 5;
   std::vector<std::string> acts{"gelu", "vec_gelu"};
