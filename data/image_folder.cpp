@@ -7,10 +7,10 @@
 #include <memory>
 
 #include "data/file_bytes.h"
+#include "data/jpeg.h"
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
-#define STBI_ONLY_JPEG
 #define STBI_ONLY_PNG
 #include <stb_image.h>
 #include <stb_image_resize.h>
@@ -57,60 +57,28 @@ ImageFolder::ImageFolder(const std::string& root) {
   }
 }
 
-// Whether every Huffman table of a JPEG holds at most the 256 codes the format allows.
-// stb_image 2.27 (Debian's libstb-dev) trusts the 16 code counts of a table and writes
-// past its 256-entry arrays when they sum to more (found by fuzzing, tests/fuzz), so
-// such a file is refused before stb reads it. The markers are walked as stb walks
-// them: stray and fill bytes skipped, segments by their length, a DHT table by table.
-static bool jpeg_huffman_tables_fit(const std::vector<uint8_t>& b) {
-  const size_t n = b.size();
-  if (n < 2 || b[0] != 0xFF || b[1] != 0xD8) return true;  // not a JPEG
-  size_t p = 2;
-  while (p + 1 < n) {
-    const uint8_t m = b[p + 1];
-    if (b[p] != 0xFF || m == 0xFF || m == 0x00) {  // data, a fill byte or a stuffed 0xFF
-      ++p;
-      continue;
-    }
-    p += 2;
-    if (m == 0xD9) return true;                           // end of image
-    if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) continue;  // markers without a segment
-    if (p + 2 > n) return true;
-    const size_t len = size_t(b[p]) << 8 | b[p + 1];
-    if (m != 0xC4) {
-      p += len;
-      continue;
-    }
-    size_t q = p + 2;
-    for (ptrdiff_t left = (ptrdiff_t)len - 2; left > 0 && q < n;) {
-      size_t codes = 0;  // stb reads zeros past the end of the file
-      for (size_t i = q + 1; i <= q + 16 && i < n; ++i) codes += b[i];
-      if (codes > 256) return false;
-      q += 17 + codes;
-      left -= 17 + (ptrdiff_t)codes;
-    }
-    p = q;
-  }
-  return true;
-}
-
 // x[c, h, w] = resized[h, w, c] / 255
 Example ImageFolder::get(int64_t index, SampleRng&) const {
   check_index(index, size(), "ImageFolder");
   const std::string& path = samples_[index].first;
   const std::vector<uint8_t> bytes = read_file_bytes(path, "ImageFolder");
-  TG_CHECK(jpeg_huffman_tables_fit(bytes), "ImageFolder",
-           "cannot decode image '{}': corrupt JPEG (a Huffman table of more than 256 codes)", path);
-  int w = 0, h = 0, channels = 0;
-  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
-      stbi_load_from_memory(bytes.data(), (int)bytes.size(), &w, &h, &channels, 3), &stbi_image_free);
-  TG_CHECK(pixels != nullptr, "ImageFolder", "cannot decode image '{}': {}", path, stbi_failure_reason());
+  RgbImage image;
+  if (is_jpeg(bytes.data(), bytes.size())) {
+    image = decode_jpeg(bytes.data(), bytes.size(), path, "ImageFolder");
+  } else {
+    int w = 0, h = 0, channels = 0;
+    std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
+        stbi_load_from_memory(bytes.data(), (int)bytes.size(), &w, &h, &channels, 3), &stbi_image_free);
+    TG_CHECK(pixels != nullptr, "ImageFolder", "cannot decode image '{}': {}", path, stbi_failure_reason());
+    image = {h, w, std::vector<uint8_t>(pixels.get(), pixels.get() + (size_t)h * w * 3)};
+  }
+  const int64_t h = image.height, w = image.width;
   const int64_t H = height_ > 0 ? height_ : h, W = width_ > 0 ? width_ : w;
   std::vector<uint8_t> resized;
-  const uint8_t* src = pixels.get();
+  const uint8_t* src = image.pixels.data();
   if (h != H || w != W) {
     resized.resize(H * W * 3);
-    TG_CHECK(stbir_resize_uint8(pixels.get(), w, h, 0, resized.data(), (int)W, (int)H, 0, 3), "ImageFolder",
+    TG_CHECK(stbir_resize_uint8(src, (int)w, (int)h, 0, resized.data(), (int)W, (int)H, 0, 3), "ImageFolder",
              "cannot resize image '{}' from {}x{} to {}x{}", path, h, w, H, W);
     src = resized.data();
   }
