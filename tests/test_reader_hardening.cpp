@@ -3,8 +3,11 @@
 #include <doctest/doctest.h>
 
 #include <limits>
+#include <sys/stat.h>
+#include <thread>
 
 #include "core/random.h"
+#include "data/file_bytes.h"
 #include "data/safetensors.h"
 #include "layers/linear.h"
 #include "optim/adam.h"
@@ -74,4 +77,25 @@ TEST_CASE("reader hardening: a malformed optimizer state is an error and leaves 
     CHECK(after[i].first == before[i].first);
     CHECK(after[i].second.to_vector<double>() == before[i].second.to_vector<double>());
   }
+}
+
+TEST_CASE("reader hardening: read_file_bytes returns every byte of empty, small and multi-MiB files and of a pipe") {
+  TempDir dir("tg_reader_hardening");
+  Bytes big((3 << 20) + 5);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = (uint8_t)(i * 2654435761u >> 13);
+  for (size_t n : {size_t(0), size_t(1), size_t(100), big.size()}) {
+    CAPTURE(n);
+    const Bytes b(big.begin(), big.begin() + (long)n);
+    write_bytes(dir / "f.bin", b);
+    CHECK(read_file_bytes(dir / "f.bin", "test") == b);
+  }
+  // A FIFO has no size to start from: it is read in chunks until its writer closes it.
+  const std::string fifo = dir / "fifo";
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  std::thread writer([&] { write_bytes(fifo, big); });
+  const Bytes got = read_file_bytes(fifo, "test");
+  writer.join();
+  CHECK(got == big);
+  CHECK(error_of([&] { read_file_bytes(dir / "none", "test"); }) ==
+        "test: cannot open '" + (dir / "none") + "': No such file or directory");
 }
