@@ -167,7 +167,8 @@ TEST_CASE("jpeg: the inputs that broke stb_image's decoder are errors from libjp
       {"stb_huffman_table_at_eof.jpg", "Bogus Huffman table definition"},
       {"stb_grow_buffer_shift33.jpg", "Corrupt JPEG data: premature end of data segment"},
   };
-  for (const auto& [name, cause] : cases) {
+  for (const auto& c : cases) {
+    const std::string name = c.first, cause = c.second;
     CAPTURE(name);
     const Bytes input = read_bytes(std::string(TG_SOURCE_DIR "/tests/fuzz/regressions/image_folder/") + name);
     REQUIRE(input.size() > 2);
