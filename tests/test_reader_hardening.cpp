@@ -8,6 +8,7 @@
 
 #include "core/random.h"
 #include "data/file_bytes.h"
+#include "data/image_folder.h"
 #include "data/safetensors.h"
 #include "layers/linear.h"
 #include "optim/adam.h"
@@ -98,4 +99,35 @@ TEST_CASE("reader hardening: read_file_bytes returns every byte of empty, small 
   CHECK(got == big);
   CHECK(error_of([&] { read_file_bytes(dir / "none", "test"); }) ==
         "test: cannot open '" + (dir / "none") + "': No such file or directory");
+}
+
+TEST_CASE("reader hardening: a PNG's empty IDAT chunks are dropped before stb_image, which copied them from NULL") {
+  TempDir dir("tg_reader_hardening");
+  std::filesystem::create_directories(dir.path / "class");
+  const std::string path = dir / "class/image.png";
+  // A 2x3 RGB PNG, then the same file with an empty IDAT before its data and another
+  // before IEND: the same pixels.
+  std::vector<float> expected(18);  // [3, 2, 3]: channel c of pixel i is (10 · (3i + c)) / 255
+  for (int c = 0; c < 3; ++c)
+    for (int i = 0; i < 6; ++i) expected[c * 6 + i] = (float)(10 * (3 * i + c)) / 255.f;
+  write_png(path, from_vector(expected, {3, 2, 3}));
+  const Bytes png = read_bytes(path);
+  const Bytes empty_idat{0, 0, 0, 0, 'I', 'D', 'A', 'T', 0x35, 0xAF, 0x06, 0x1E};  // with its CRC
+  const size_t after_ihdr = 8 + 12 + 13, iend = png.size() - 12;
+  Bytes padded(png.begin(), png.begin() + (long)after_ihdr);
+  padded.insert(padded.end(), empty_idat.begin(), empty_idat.end());
+  padded.insert(padded.end(), png.begin() + (long)after_ihdr, png.begin() + (long)iend);
+  padded.insert(padded.end(), empty_idat.begin(), empty_idat.end());
+  padded.insert(padded.end(), png.begin() + (long)iend, png.end());
+  write_bytes(path, padded);
+  ImageFolder ds(dir.path.string());
+  CHECK(ds[0].data.to_vector<float>() == expected);
+  // The fuzzer's input (tests/fuzz/regressions/image_folder): an empty IDAT, then
+  // compressed data without a chunk header, read as a chunk of an unknown type (stb's
+  // message starts with the type's 4 raw bytes).
+  const Bytes input = read_bytes(TG_SOURCE_DIR "/tests/fuzz/regressions/image_folder/stb_png_empty_idat.png");
+  write_bytes(path, Bytes(input.begin() + 2, input.end()));
+  const std::string error = error_of([&] { ds[0]; });
+  CHECK(error.starts_with("ImageFolder: cannot decode image '" + path + "': "));
+  CHECK(error.ends_with(" PNG chunk not known"));
 }
