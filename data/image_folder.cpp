@@ -58,19 +58,28 @@ ImageFolder::ImageFolder(const std::string& root) {
   }
 }
 
-// Drops the zero-length IDAT chunks of a PNG (other files are left as they are). stb_image
-// 2.27 copies one that comes before any image data with memcpy(NULL, p, 0), undefined
-// behaviour (UBSan; found by fuzzing, tests/fuzz). Such a chunk holds no data, so the
-// image is the same without it. Chunks are 4 bytes of length, 4 of type, the data, a CRC.
-static void drop_empty_idat_chunks(std::vector<uint8_t>& b) {
+// Two flaws of stb_image 2.27's PNG reader, found by fuzzing (tests/fuzz), met before it
+// reads the file (other files are left as they are). PNG chunks are 4 bytes of length,
+// 4 of type, the data and a 4-byte CRC.
+// - It copies a zero-length IDAT chunk that comes before any image data with
+//   memcpy(NULL, p, 0), undefined behaviour (UBSan): such chunks hold no data, so they
+//   are dropped and the image stays the same.
+// - It allocates an IDAT chunk's declared length before reading it, so a 100-byte file
+//   could ask for 2 GiB only to fail on the missing data: a chunk that runs past the
+//   end of the file is an error here.
+static void prepare_png_for_stb(std::vector<uint8_t>& b, const std::string& path) {
   static const uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
   if (b.size() < 8 || std::memcmp(b.data(), kSignature, 8) != 0) return;
   for (size_t p = 8; p + 8 <= b.size();) {
     const uint32_t length = uint32_t(b[p]) << 24 | uint32_t(b[p + 1]) << 16 | uint32_t(b[p + 2]) << 8 | b[p + 3];
-    if (length == 0 && std::memcmp(&b[p + 4], "IDAT", 4) == 0) {
+    const bool idat = std::memcmp(&b[p + 4], "IDAT", 4) == 0;
+    if (idat && length == 0) {
       b.erase(b.begin() + (ptrdiff_t)p, b.begin() + (ptrdiff_t)std::min(p + 12, b.size()));
       continue;
     }
+    TG_CHECK(!idat || length <= b.size() - p - 8, "ImageFolder",
+             "cannot decode image '{}': corrupt PNG (an IDAT chunk of {} bytes runs past the end of the file)", path,
+             length);
     if (length > b.size() - p - 8) return;  // the last chunk, cut off
     p += 12 + (size_t)length;
   }
@@ -85,7 +94,7 @@ Example ImageFolder::get(int64_t index, SampleRng&) const {
   if (is_jpeg(bytes.data(), bytes.size())) {
     image = decode_jpeg(bytes.data(), bytes.size(), path, "ImageFolder");
   } else {
-    drop_empty_idat_chunks(bytes);
+    prepare_png_for_stb(bytes, path);
     int w = 0, h = 0, channels = 0;
     std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
         stbi_load_from_memory(bytes.data(), (int)bytes.size(), &w, &h, &channels, 3), &stbi_image_free);

@@ -101,6 +101,21 @@ TEST_CASE("reader hardening: read_file_bytes returns every byte of empty, small 
         "test: cannot open '" + (dir / "none") + "': No such file or directory");
 }
 
+TEST_CASE("reader hardening: a PNG's IDAT chunk that runs past the end of the file is refused before stb_image") {
+  // The fuzzer's input (tests/fuzz/regressions/image_folder): 2 bytes of output size, then
+  // a 126-byte PNG with an IDAT chunk of 1328087346 bytes, for which stb_image 2.27 would
+  // allocate 2 GiB before finding them missing (libFuzzer: out-of-memory, malloc(2147483648)).
+  TempDir dir("tg_reader_hardening");
+  std::filesystem::create_directories(dir.path / "class");
+  const std::string path = dir / "class/image.png";
+  const Bytes input = read_bytes(TG_SOURCE_DIR "/tests/fuzz/regressions/image_folder/stb_png_idat_past_end.png");
+  REQUIRE(input.size() > 2);
+  write_bytes(path, Bytes(input.begin() + 2, input.end()));
+  ImageFolder ds(dir.path.string(), 4, 4);
+  CHECK(error_of([&] { ds[0]; }) == "ImageFolder: cannot decode image '" + path +
+                                        "': corrupt PNG (an IDAT chunk of 1328087346 bytes runs past the end of the file)");
+}
+
 TEST_CASE("reader hardening: a PNG's empty IDAT chunks are dropped before stb_image, which copied them from NULL") {
   TempDir dir("tg_reader_hardening");
   std::filesystem::create_directories(dir.path / "class");
