@@ -64,14 +64,16 @@ ImageFolder::ImageFolder(const std::string& root) {
 // - It copies a zero-length IDAT chunk that comes before any image data with
 //   memcpy(NULL, p, 0), undefined behaviour (UBSan): such chunks hold no data, so they
 //   are dropped and the image stays the same.
-// - It allocates an IDAT chunk's declared length before reading it, so a 100-byte file
-//   could ask for 2 GiB only to fail on the missing data: a chunk that runs past the
-//   end of the file is an error here.
+// - It allocates an IDAT chunk's declared length before reading it, so a 126-byte file
+//   asked for 2 GiB only to fail on the missing data: a chunk that runs past the end of
+//   the file is an error here.
+// Like stb, the walk ends at IEND.
 static void prepare_png_for_stb(std::vector<uint8_t>& b, const std::string& path) {
   static const uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
   if (b.size() < 8 || std::memcmp(b.data(), kSignature, 8) != 0) return;
   for (size_t p = 8; p + 8 <= b.size();) {
     const uint32_t length = uint32_t(b[p]) << 24 | uint32_t(b[p + 1]) << 16 | uint32_t(b[p + 2]) << 8 | b[p + 3];
+    if (std::memcmp(&b[p + 4], "IEND", 4) == 0) return;
     const bool idat = std::memcmp(&b[p + 4], "IDAT", 4) == 0;
     if (idat && length == 0) {
       b.erase(b.begin() + (ptrdiff_t)p, b.begin() + (ptrdiff_t)std::min(p + 12, b.size()));

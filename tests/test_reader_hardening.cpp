@@ -121,7 +121,7 @@ TEST_CASE("reader hardening: a PNG's empty IDAT chunks are dropped before stb_im
   std::filesystem::create_directories(dir.path / "class");
   const std::string path = dir / "class/image.png";
   // A 2x3 RGB PNG, then the same file with an empty IDAT before its data and another
-  // before IEND: the same pixels.
+  // before IEND, and trailing bytes: the same pixels.
   std::vector<float> expected(18);  // [3, 2, 3]: channel c of pixel i is (10 · (3i + c)) / 255
   for (int c = 0; c < 3; ++c)
     for (int i = 0; i < 6; ++i) expected[c * 6 + i] = (float)(10 * (3 * i + c)) / 255.f;
@@ -134,6 +134,8 @@ TEST_CASE("reader hardening: a PNG's empty IDAT chunks are dropped before stb_im
   padded.insert(padded.end(), png.begin() + (long)after_ihdr, png.begin() + (long)iend);
   padded.insert(padded.end(), empty_idat.begin(), empty_idat.end());
   padded.insert(padded.end(), png.begin() + (long)iend, png.end());
+  // Bytes after IEND are not read, even one that looks like a huge IDAT chunk.
+  padded.insert(padded.end(), {0x7F, 0xFF, 0xFF, 0xFF, 'I', 'D', 'A', 'T'});
   write_bytes(path, padded);
   ImageFolder ds(dir.path.string());
   CHECK(ds[0].data.to_vector<float>() == expected);
