@@ -15,15 +15,23 @@ namespace {
 std::vector<uint8_t> read_gz_or_raw(const std::string& path, std::string* gz_error) {
   gzFile f = gzopen(path.c_str(), "rb");
   TG_CHECK(f != nullptr, "read_idx", "cannot open '{}': {}", path, std::strerror(errno));
-  gzbuffer(f, 1 << 20);
+  // zlib's buffers (1 MiB in, 2 MiB out) only for files that need them: a small
+  // file's reads would be dominated by allocating them (seen when fuzzing, tests/fuzz).
+  std::error_code ec;
+  const uintmax_t on_disk = std::filesystem::file_size(path, ec);
+  if (!ec && on_disk > (1 << 16)) gzbuffer(f, 1 << 20);
+  // The first read asks for the size on disk (the whole of a raw file, a start for a
+  // gzip one), later ones for as much as was read so far: the zero-filled growth of the
+  // vector stays proportional to the content.
   std::vector<uint8_t> out;
-  constexpr size_t kChunk = 1 << 20;
+  size_t chunk = ec ? (1 << 16) : (size_t)on_disk + 1;
   for (;;) {
     const size_t old = out.size();
-    out.resize(old + kChunk);
-    const int n = gzread(f, out.data() + old, (unsigned)kChunk);
+    chunk = std::clamp<size_t>(std::max(chunk, old), 1 << 12, 1 << 30);
+    out.resize(old + chunk);
+    const int n = gzread(f, out.data() + old, (unsigned)chunk);
     out.resize(old + std::max(n, 0));
-    if (n <= 0) break;
+    if (n < (int)chunk) break;  // gzread fills the whole request unless the file ends or is corrupt
   }
   int code = Z_OK;
   const char* msg = gzerror(f, &code);

@@ -3,14 +3,15 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 
 #include "data/file_bytes.h"
+#include "data/jpeg.h"
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
-#define STBI_ONLY_JPEG
 #define STBI_ONLY_PNG
 #include <stb_image.h>
 #include <stb_image_resize.h>
@@ -57,60 +58,58 @@ ImageFolder::ImageFolder(const std::string& root) {
   }
 }
 
-// Whether every Huffman table of a JPEG holds at most the 256 codes the format allows.
-// stb_image 2.27 (Debian's libstb-dev) trusts the 16 code counts of a table and writes
-// past its 256-entry arrays when they sum to more (found by fuzzing, tests/fuzz), so
-// such a file is refused before stb reads it. The markers are walked as stb walks
-// them: stray and fill bytes skipped, segments by their length, a DHT table by table.
-static bool jpeg_huffman_tables_fit(const std::vector<uint8_t>& b) {
-  const size_t n = b.size();
-  if (n < 2 || b[0] != 0xFF || b[1] != 0xD8) return true;  // not a JPEG
-  size_t p = 2;
-  while (p + 1 < n) {
-    const uint8_t m = b[p + 1];
-    if (b[p] != 0xFF || m == 0xFF || m == 0x00) {  // data, a fill byte or a stuffed 0xFF
-      ++p;
+// Two flaws of stb_image 2.27's PNG reader, found by fuzzing (tests/fuzz), met before it
+// reads the file (other files are left as they are). PNG chunks are 4 bytes of length,
+// 4 of type, the data and a 4-byte CRC.
+// - It copies a zero-length IDAT chunk that comes before any image data with
+//   memcpy(NULL, p, 0), undefined behaviour (UBSan): such chunks hold no data, so they
+//   are dropped and the image stays the same.
+// - It allocates an IDAT chunk's declared length before reading it, so a 126-byte file
+//   asked for 2 GiB only to fail on the missing data: a chunk that runs past the end of
+//   the file is an error here.
+// Like stb, the walk ends at IEND.
+static void prepare_png_for_stb(std::vector<uint8_t>& b, const std::string& path) {
+  static const uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  if (b.size() < 8 || std::memcmp(b.data(), kSignature, 8) != 0) return;
+  for (size_t p = 8; p + 8 <= b.size();) {
+    const uint32_t length = uint32_t(b[p]) << 24 | uint32_t(b[p + 1]) << 16 | uint32_t(b[p + 2]) << 8 | b[p + 3];
+    if (std::memcmp(&b[p + 4], "IEND", 4) == 0) return;
+    const bool idat = std::memcmp(&b[p + 4], "IDAT", 4) == 0;
+    if (idat && length == 0) {
+      b.erase(b.begin() + (ptrdiff_t)p, b.begin() + (ptrdiff_t)std::min(p + 12, b.size()));
       continue;
     }
-    p += 2;
-    if (m == 0xD9) return true;                           // end of image
-    if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) continue;  // markers without a segment
-    if (p + 2 > n) return true;
-    const size_t len = size_t(b[p]) << 8 | b[p + 1];
-    if (m != 0xC4) {
-      p += len;
-      continue;
-    }
-    size_t q = p + 2;
-    for (ptrdiff_t left = (ptrdiff_t)len - 2; left > 0 && q < n;) {
-      size_t codes = 0;  // stb reads zeros past the end of the file
-      for (size_t i = q + 1; i <= q + 16 && i < n; ++i) codes += b[i];
-      if (codes > 256) return false;
-      q += 17 + codes;
-      left -= 17 + (ptrdiff_t)codes;
-    }
-    p = q;
+    TG_CHECK(!idat || length <= b.size() - p - 8, "ImageFolder",
+             "cannot decode image '{}': corrupt PNG (an IDAT chunk of {} bytes runs past the end of the file)", path,
+             length);
+    if (length > b.size() - p - 8) return;  // the last chunk, cut off
+    p += 12 + (size_t)length;
   }
-  return true;
 }
 
 // x[c, h, w] = resized[h, w, c] / 255
 Example ImageFolder::get(int64_t index, SampleRng&) const {
   check_index(index, size(), "ImageFolder");
   const std::string& path = samples_[index].first;
-  const std::vector<uint8_t> bytes = read_file_bytes(path, "ImageFolder");
-  TG_CHECK(jpeg_huffman_tables_fit(bytes), "ImageFolder",
-           "cannot decode image '{}': corrupt JPEG (a Huffman table of more than 256 codes)", path);
-  int w = 0, h = 0, channels = 0;
-  std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
-      stbi_load_from_memory(bytes.data(), (int)bytes.size(), &w, &h, &channels, 3), &stbi_image_free);
-  TG_CHECK(pixels != nullptr, "ImageFolder", "cannot decode image '{}': {}", path, stbi_failure_reason());
+  std::vector<uint8_t> bytes = read_file_bytes(path, "ImageFolder");
+  RgbImage image;
+  if (is_jpeg(bytes.data(), bytes.size())) {
+    image = decode_jpeg(bytes.data(), bytes.size(), path, "ImageFolder");
+  } else {
+    prepare_png_for_stb(bytes, path);
+    int w = 0, h = 0, channels = 0;
+    std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
+        stbi_load_from_memory(bytes.data(), (int)bytes.size(), &w, &h, &channels, 3), &stbi_image_free);
+    TG_CHECK(pixels != nullptr, "ImageFolder", "cannot decode image '{}': {}", path, stbi_failure_reason());
+    image = {h, w, std::vector<uint8_t>(pixels.get(), pixels.get() + (size_t)h * w * 3)};
+  }
+  const int64_t h = image.height, w = image.width;
   const int64_t H = height_ > 0 ? height_ : h, W = width_ > 0 ? width_ : w;
   std::vector<uint8_t> resized;
-  const uint8_t* src = pixels.get();
+  const uint8_t* src = image.pixels.data();
   if (h != H || w != W) {
     resized.resize(H * W * 3);
-    TG_CHECK(stbir_resize_uint8(pixels.get(), w, h, 0, resized.data(), (int)W, (int)H, 0, 3), "ImageFolder",
+    TG_CHECK(stbir_resize_uint8(src, (int)w, (int)h, 0, resized.data(), (int)W, (int)H, 0, 3), "ImageFolder",
              "cannot resize image '{}' from {}x{} to {}x{}", path, h, w, H, W);
     src = resized.data();
   }

@@ -2,7 +2,8 @@
 // ImageFolder: images in ImageNet layout, root/<class>/*.{jpg,jpeg,png} (extension
 // case ignored), as torchvision.datasets.ImageFolder. Class index = position of the
 // folder name in sorted order; files are sorted by path. Images are decoded on
-// access (stb_image) in the calling (loader worker) thread, converted to RGB and
+// access (JPEG by its content, through libjpeg-turbo: data/jpeg.h; PNG through
+// stb_image) in the calling (loader worker) thread, converted to RGB and
 // returned as [3, H, W] float32 pixels in [0, 1]: at each file's own size, or resized
 // (stb_image_resize) to a fixed height × width.
 #include <string>

@@ -218,7 +218,9 @@ TEST_CASE("cuda: activation modules moved to the device match the CPU") {
        }},
   };
   for (DType dt : {kFloat32, kFloat64})
-    for (const auto& [name, make] : modules) {
+    for (const auto& module : modules) {
+      const std::string& name = module.first;  // not a structured binding: INFO's lambda captures it (clang 14)
+      const Make& make = module.second;
       INFO(name << " " << dtype_name(dt));
       const std::shared_ptr<Module> mc = make(dt), mg = make(dt);
       mg->to(Device::cuda());

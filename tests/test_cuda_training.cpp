@@ -229,7 +229,9 @@ TEST_CASE("cuda: a small CNN trains the same on GPU as on CPU (20 Adam steps, fl
       {"GELU", [] { return std::make_shared<GELU>(); }},
       {"VecGELU", [] { return std::make_shared<VecGELU>(VectorGrouping::blocks(4)); }},
   };
-  for (auto& [name, act] : activations) {
+  for (const auto& activation : activations) {
+    const std::string& name = activation.first;  // not a structured binding: INFO's lambda captures it (clang 14)
+    const auto& act = activation.second;
     INFO(name);
     const auto c = train_cnn(Device::cpu(), act), g = train_cnn(Device::cuda(), act);
     REQUIRE(c.size() == g.size());

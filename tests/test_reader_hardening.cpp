@@ -3,8 +3,11 @@
 #include <doctest/doctest.h>
 
 #include <limits>
+#include <sys/stat.h>
+#include <thread>
 
 #include "core/random.h"
+#include "data/file_bytes.h"
 #include "data/image_folder.h"
 #include "data/safetensors.h"
 #include "layers/linear.h"
@@ -77,21 +80,71 @@ TEST_CASE("reader hardening: a malformed optimizer state is an error and leaves 
   }
 }
 
-TEST_CASE("reader hardening: a JPEG whose Huffman table has more than 256 codes is refused before stb_image") {
-  // The fuzzer's inputs (tests/fuzz/regressions/image_folder): 2 bytes of output size,
-  // then a JPEG with a Huffman table of 3508 codes, or one cut off inside a table whose
-  // counts run into the end-of-image marker (stb reads zeros past the end). stb_image
-  // 2.27 would write the codes past its 257-entry array.
-  for (const char* name : {"stb_huffman_table_overflow.jpg", "stb_huffman_table_at_eof.jpg"}) {
-    CAPTURE(name);
-    Bytes input = read_bytes(std::string(TG_SOURCE_DIR "/tests/fuzz/regressions/image_folder/") + name);
-    REQUIRE(input.size() > 2);
-    TempDir dir("tg_reader_hardening");
-    fs::create_directories(dir.path / "class");
-    const std::string path = (dir.path / "class" / "image.jpg").string();
-    write_bytes(path, Bytes(input.begin() + 2, input.end()));
-    ImageFolder ds(dir.path.string(), 4, 4);
-    CHECK(error_of([&] { ds[0]; }) ==
-          "ImageFolder: cannot decode image '" + path + "': corrupt JPEG (a Huffman table of more than 256 codes)");
+TEST_CASE("reader hardening: read_file_bytes returns every byte of empty, small and multi-MiB files and of a pipe") {
+  TempDir dir("tg_reader_hardening");
+  Bytes big((3 << 20) + 5);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = (uint8_t)(i * 2654435761u >> 13);
+  for (size_t n : {size_t(0), size_t(1), size_t(100), big.size()}) {
+    CAPTURE(n);
+    const Bytes b(big.begin(), big.begin() + (long)n);
+    write_bytes(dir / "f.bin", b);
+    CHECK(read_file_bytes(dir / "f.bin", "test") == b);
   }
+  // A FIFO has no size to start from: it is read in chunks until its writer closes it.
+  const std::string fifo = dir / "fifo";
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  std::thread writer([&] { write_bytes(fifo, big); });
+  const Bytes got = read_file_bytes(fifo, "test");
+  writer.join();
+  CHECK(got == big);
+  CHECK(error_of([&] { read_file_bytes(dir / "none", "test"); }) ==
+        "test: cannot open '" + (dir / "none") + "': No such file or directory");
+}
+
+TEST_CASE("reader hardening: a PNG's IDAT chunk that runs past the end of the file is refused before stb_image") {
+  // The fuzzer's input (tests/fuzz/regressions/image_folder): 2 bytes of output size, then
+  // a 126-byte PNG with an IDAT chunk of 1328087346 bytes, for which stb_image 2.27 would
+  // allocate 2 GiB before finding them missing (libFuzzer: out-of-memory, malloc(2147483648)).
+  TempDir dir("tg_reader_hardening");
+  std::filesystem::create_directories(dir.path / "class");
+  const std::string path = dir / "class/image.png";
+  const Bytes input = read_bytes(TG_SOURCE_DIR "/tests/fuzz/regressions/image_folder/stb_png_idat_past_end.png");
+  REQUIRE(input.size() > 2);
+  write_bytes(path, Bytes(input.begin() + 2, input.end()));
+  ImageFolder ds(dir.path.string(), 4, 4);
+  CHECK(error_of([&] { ds[0]; }) == "ImageFolder: cannot decode image '" + path +
+                                        "': corrupt PNG (an IDAT chunk of 1328087346 bytes runs past the end of the file)");
+}
+
+TEST_CASE("reader hardening: a PNG's empty IDAT chunks are dropped before stb_image, which copied them from NULL") {
+  TempDir dir("tg_reader_hardening");
+  std::filesystem::create_directories(dir.path / "class");
+  const std::string path = dir / "class/image.png";
+  // A 2x3 RGB PNG, then the same file with an empty IDAT before its data and another
+  // before IEND, and trailing bytes: the same pixels.
+  std::vector<float> expected(18);  // [3, 2, 3]: channel c of pixel i is (10 · (3i + c)) / 255
+  for (int c = 0; c < 3; ++c)
+    for (int i = 0; i < 6; ++i) expected[c * 6 + i] = (float)(10 * (3 * i + c)) / 255.f;
+  write_png(path, from_vector(expected, {3, 2, 3}));
+  const Bytes png = read_bytes(path);
+  const Bytes empty_idat{0, 0, 0, 0, 'I', 'D', 'A', 'T', 0x35, 0xAF, 0x06, 0x1E};  // with its CRC
+  const size_t after_ihdr = 8 + 12 + 13, iend = png.size() - 12;
+  Bytes padded(png.begin(), png.begin() + (long)after_ihdr);
+  padded.insert(padded.end(), empty_idat.begin(), empty_idat.end());
+  padded.insert(padded.end(), png.begin() + (long)after_ihdr, png.begin() + (long)iend);
+  padded.insert(padded.end(), empty_idat.begin(), empty_idat.end());
+  padded.insert(padded.end(), png.begin() + (long)iend, png.end());
+  // Bytes after IEND are not read, even one that looks like a huge IDAT chunk.
+  padded.insert(padded.end(), {0x7F, 0xFF, 0xFF, 0xFF, 'I', 'D', 'A', 'T'});
+  write_bytes(path, padded);
+  ImageFolder ds(dir.path.string());
+  CHECK(ds[0].data.to_vector<float>() == expected);
+  // The fuzzer's input (tests/fuzz/regressions/image_folder): an empty IDAT, then
+  // compressed data without a chunk header, read as a chunk of an unknown type (stb's
+  // message starts with the type's 4 raw bytes).
+  const Bytes input = read_bytes(TG_SOURCE_DIR "/tests/fuzz/regressions/image_folder/stb_png_empty_idat.png");
+  write_bytes(path, Bytes(input.begin() + 2, input.end()));
+  const std::string error = error_of([&] { ds[0]; });
+  CHECK(error.starts_with("ImageFolder: cannot decode image '" + path + "': "));
+  CHECK(error.ends_with(" PNG chunk not known"));
 }
