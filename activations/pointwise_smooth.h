@@ -56,7 +56,7 @@ struct Softplus {
   template <class T>
   TG_HD T f(T x) const {
     const T z = x * T(beta);
-    return where_(z > T(threshold), x, (max_(z, T(0)) + log1p_(exp_(-abs_(z)))) / T(beta));
+    return where_(z > T(threshold), x, (max_(z, T(0)) + log1p_(exp_(-abs_(z)))) * T(1 / beta));  // a multiply, not a divide
   }
   template <class T>
   TG_HD T df(T g, T x) const {
