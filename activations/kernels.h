@@ -36,7 +36,8 @@ extern DispatchStub<Tensor (*)(const Tensor& x, const Tensor& g, const VectorGro
 extern DispatchStub<Tensor (*)(const Tensor& x, const VectorGrouping& grouping, uint64_t seed, uint64_t offset,
                                Tensor& p)>
     probabilistic_vec_gelu_stub;
-// out_v = scale[v]·in_v (the probabilistic backward: dx = p·g).
+// out_v = scale[v]·in_v (scale_vectors' forward, and the backward of the probabilistic
+// VecGELU, dropout and norm pooling: dx = p·g).
 extern DispatchStub<Tensor (*)(const Tensor& in, const Tensor& scale, const VectorGrouping& grouping)>
     vector_scale_stub;
 // y = erf(‖v‖/(√2σ))·v per vector; backward: dx, and dsigma = Σ_v (v·g)·∂s/∂σ as a
@@ -64,10 +65,8 @@ extern DispatchStub<Tensor (*)(const Tensor& x, const VectorGrouping& grouping, 
 extern DispatchStub<Tensor (*)(const Tensor& x, const Tensor& g, const VectorGrouping& grouping,
                                const NormGateArgs& args, Tensor* per_vector)>
     norm_gate_backward_stub;
-// y_v = scale_v·x_v with one scale per vector (x's dtype); the backward gives dx = s·g
-// and dots (float64, one per vector) = x_v·g_v.
-extern DispatchStub<Tensor (*)(const Tensor& x, const Tensor& scale, const VectorGrouping& grouping)>
-    scale_vectors_stub;
+// scale_vectors: the forward y_v = scale_v·x_v is vector_scale_stub; the backward gives
+// dx = s·g and dots (float64, one per vector) = x_v·g_v.
 extern DispatchStub<Tensor (*)(const Tensor& x, const Tensor& g, const Tensor& scale, const VectorGrouping& grouping,
                                Tensor& dots)>
     scale_vectors_backward_stub;

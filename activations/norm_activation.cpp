@@ -20,7 +20,6 @@ constinit DispatchStub<Tensor (*)(const Tensor&, const VectorGrouping&, const ac
 constinit DispatchStub<Tensor (*)(const Tensor&, const Tensor&, const VectorGrouping&, const act::NormGateArgs&,
                                   Tensor*)>
     act::norm_gate_backward_stub;
-constinit DispatchStub<Tensor (*)(const Tensor&, const Tensor&, const VectorGrouping&)> act::scale_vectors_stub;
 constinit DispatchStub<Tensor (*)(const Tensor&, const Tensor&, const Tensor&, const VectorGrouping&, Tensor&)>
     act::scale_vectors_backward_stub;
 constinit DispatchStub<Tensor (*)(const Tensor&, const VectorGrouping&)> act::vector_sq_norms_stub;
@@ -224,18 +223,7 @@ Variable norm_activation(const Variable& x, const VectorGrouping& grouping, cons
                            });
 }
 
-// The CPU kernels of scale_vectors_stub and scale_vectors_backward_stub.
-static Tensor scale_vectors_cpu(const Tensor& xc, const Tensor& sc, const VectorGrouping& grouping) {
-  const VectorPlan plan(xc.shape(), grouping, "scale_vectors");
-  Tensor y = empty_like(xc);
-  cpu::dispatch_float(xc.dtype(), "scale_vectors", [&](auto zero) {
-    using T = decltype(zero);
-    act::vector_scale(plan, xc.data<T>(), sc.data<T>(), y.data<T>());
-  });
-  return y;
-}
-TG_REGISTER_KERNEL(act::scale_vectors_stub, DeviceType::CPU, scale_vectors_cpu);
-
+// The CPU kernel of scale_vectors_backward_stub (the forward is vector_scale_stub's).
 static Tensor scale_vectors_backward_cpu(const Tensor& xs, const Tensor& gc, const Tensor& ss,
                                          const VectorGrouping& grouping, Tensor& dots) {
   const VectorPlan plan(xs.shape(), grouping, "scale_vectors_backward");
@@ -262,7 +250,7 @@ Variable scale_vectors(const Variable& x, const Variable& s, const VectorGroupin
            "the scales must have the input's dtype and device ({} on {}), got {} on {}", dtype_name(x.dtype()),
            x.device().str(), dtype_name(s.dtype()), s.device().str());
   const Tensor xc = x.data().contiguous(), sc = s.data().contiguous();
-  return record_activation(op, act::scale_vectors_stub(xc.device(), op, xc, sc, grouping), {x, s}, {xc, sc},
+  return record_activation(op, act::vector_scale_stub(xc.device(), op, xc, sc, grouping), {x, s}, {xc, sc},
                            [grouping, want](const Tensor& g, const Needs&, const Grads& saved) {
                              Tensor dots;
                              Tensor dx = act::scale_vectors_backward_stub(saved[0].device(), "scale_vectors_backward",

@@ -19,7 +19,7 @@ Variable leaky_relu(const Variable& x, double s) {
 // PReLU over contiguous x and slopes w: rows of `inner` elements share a slope (row r
 // has channel r % nw), each row one packet loop. On the CPU the backward is one pass over
 // x and g that writes dx and accumulates per-thread channel sums: packets of terms summed
-// per block of kBlock elements, each block's lanes then added in double. One shared slope
+// per block of kBlock elements, each block's lanes then added in double, in the same pass. One shared slope
 // (nw = 1, inner = 1) runs in rows of kSharedRow elements.
 static constexpr int64_t kSharedRow = 4096;
 static Tensor prelu_forward(const Tensor& xc, const Tensor& w, int64_t inner) {
@@ -65,21 +65,33 @@ static Grads prelu_backward(const Tensor& g, const Tensor& xs, const Tensor& ws,
       for (int64_t r = 0; r < rows; ++r) {
         const int64_t c = r % nw, base = r * row, len = std::min(row, n - base);
         const V a(pw[c]);
+        // One pass over the row: each packet's dx is stored and its slope terms added to
+        // `part`, which is emptied into the double sum every kBlock elements.
+        double sum = 0;
+        V part(T(0));
+        int64_t in_part = 0;
+        const auto terms = [&](V gv, V xv) {
+          if (!pdw) return;
+          part = part + act::Prelu::da(gv, xv);  // lanes past a ragged end are 0
+          if ((in_part += V::kLanes) < kBlock) return;
+          for (int j = 0; j < V::kLanes; ++j) sum += (double)part.v[j];
+          part = V(T(0));
+          in_part = 0;
+        };
         if (pdx) {
           cpu::packet_run<T>(len, reinterpret_cast<char*>(pdx + base), sizeof(T), stream, [&](int64_t i, int k) {
-            return act::Prelu::dx(at(pg, base + i, k), at(px, base + i, k), a);
+            const V gv = at(pg, base + i, k), xv = at(px, base + i, k);
+            terms(gv, xv);
+            return act::Prelu::dx(gv, xv, a);
           });
+        } else {
+          for (int64_t i = 0; i < len; i += V::kLanes) {
+            const int k = (int)std::min<int64_t>(V::kLanes, len - i);
+            terms(at(pg, base + i, k), at(px, base + i, k));
+          }
         }
         if (!pdw) continue;
-        double sum = 0;
-        for (int64_t b = 0; b < len; b += kBlock) {
-          V part(T(0));
-          for (int64_t i = b; i < std::min(len, b + kBlock); i += V::kLanes) {
-            const int k = (int)std::min<int64_t>(V::kLanes, len - i);
-            part = part + act::Prelu::da(at(pg, base + i, k), at(px, base + i, k));  // unloaded lanes are 0
-          }
-          for (int j = 0; j < V::kLanes; ++j) sum += (double)part.v[j];
-        }
+        for (int j = 0; j < V::kLanes; ++j) sum += (double)part.v[j];
         acc[c] += sum;
       }
       if (pdw) {

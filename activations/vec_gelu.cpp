@@ -73,9 +73,9 @@ static Tensor probabilistic_vec_gelu_cpu(const Tensor& xc, const VectorGrouping&
 }
 
 static Tensor vector_scale_cpu(const Tensor& gc, const Tensor& ps, const VectorGrouping& grouping) {
-  const VectorPlan plan(gc.shape(), grouping, "probabilistic_vec_gelu_backward");
+  const VectorPlan plan(gc.shape(), grouping, "vector_scale");
   Tensor dx = empty_like(gc);
-  cpu::dispatch_float(ps.dtype(), "probabilistic_vec_gelu_backward", [&](auto zero) {
+  cpu::dispatch_float(ps.dtype(), "vector_scale", [&](auto zero) {
     using T = decltype(zero);
     act::vector_scale(plan, gc.data<T>(), ps.data<T>(), dx.data<T>());
   });

@@ -91,7 +91,7 @@ Tensor probabilistic_vec_gelu_cuda(const Tensor& x, const VectorGrouping& groupi
 }
 
 Tensor vector_scale_cuda(const Tensor& in, const Tensor& scale, const VectorGrouping& grouping) {
-  const char* op = "probabilistic_vec_gelu_backward";
+  const char* op = "vector_scale";
   const cuda::VectorDesc q = describe(in, grouping, op);
   Tensor out = empty_like(in);
   TG_CUDA_CHECK(cuda::launch_vector_scale(cuda::stream_of(in, op), in.dtype(), q, in.raw_data(), scale.raw_data(),
@@ -134,12 +134,6 @@ Tensor norm_gate_backward_cuda(const Tensor& x, const Tensor& g, const VectorGro
                                const NormGateArgs& args, Tensor* per_vector) {
   return backward(x, g, grouping, norm_kind(args), norm_params(args), nullptr, "norm_activation_backward",
                   per_vector);
-}
-
-Tensor scale_vectors_cuda(const Tensor& x, const Tensor& scale, const VectorGrouping& grouping) {
-  cuda::GateParams p;
-  p.scale = scale.raw_data();
-  return forward(x, grouping, cuda::VectorGate::Scale, p, "scale_vectors");
 }
 
 Tensor scale_vectors_backward_cuda(const Tensor& x, const Tensor& g, const Tensor& scale,
@@ -220,7 +214,6 @@ TG_REGISTER_KERNEL(vec_erf_forward_stub, DeviceType::CUDA, vec_erf_cuda);
 TG_REGISTER_KERNEL(vec_erf_backward_stub, DeviceType::CUDA, vec_erf_backward_cuda);
 TG_REGISTER_KERNEL(norm_gate_stub, DeviceType::CUDA, norm_gate_cuda);
 TG_REGISTER_KERNEL(norm_gate_backward_stub, DeviceType::CUDA, norm_gate_backward_cuda);
-TG_REGISTER_KERNEL(scale_vectors_stub, DeviceType::CUDA, scale_vectors_cuda);
 TG_REGISTER_KERNEL(scale_vectors_backward_stub, DeviceType::CUDA, scale_vectors_backward_cuda);
 TG_REGISTER_KERNEL(vector_sq_norms_stub, DeviceType::CUDA, vector_sq_norms_cuda);
 TG_REGISTER_KERNEL(vector_dropout_stub, DeviceType::CUDA, vector_dropout_cuda);
