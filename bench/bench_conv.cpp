@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   bool skip_torch = false;
   std::string script = (std::filesystem::path(TG_SOURCE_DIR) / "bench" / "pytorch" / "bench_conv.py").string();
   app.add_option("--threads", threads, "CPU threads for both frameworks");
-  app.add_option("--iters", iters, "timed iterations (after one warm-up)");
+  app.add_option("--iters", iters, "timed iterations (after one warm-up)")->check(CLI::PositiveNumber);
   app.add_option("--batch", batch, "batch size");
   app.add_option("--torch-script", script, "the PyTorch peer");
   app.add_flag("--no-torch", skip_torch, "measure tapegrad only");

@@ -9,7 +9,9 @@
 //   weight grad    dW_g += gy_g · colsᵀ
 // Output rows are processed in tiles so that one tile's columns stay in L2; the
 // column buffers are per-thread and reused across calls. A 1×1, stride-1, unpadded
-// convolution needs no im2col: cols is the input itself.
+// convolution needs no im2col: cols is the input itself. 3×3 stride-1 convolutions with
+// enough channels take the Winograd F(4×4, 3×3) path instead (core/cpu/winograd.h),
+// a quarter of the multiply-adds; this file runs its blocks on the threads.
 #include <algorithm>
 #include <omp.h>
 #include <vector>
@@ -17,6 +19,7 @@
 #include "core/cnn_kernels.h"
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/loops.h"
+#include "core/cpu/winograd.h"
 
 namespace tg::cpu {
 namespace {
@@ -108,12 +111,48 @@ int parallel_items(int64_t n, F body) {
 }
 
 template <class T>
+void forward_winograd(const T* x, const T* w, const T* b, T* y, const ConvGeometry& g) {
+  const WinogradPlan p = winograd_plan(g, sizeof(T));
+  std::vector<T> U(kWinoPos * g.O * g.C);
+  winograd_weights(w, U.data(), g.O, g.C);
+  parallel_items(g.N * p.blocks, [&](int64_t k, int) {
+    const int64_t n = k / p.blocks;
+    T* V = thread_buffer<T>(0, winograd_buffer(p, g.C));
+    T* M = thread_buffer<T>(1, winograd_buffer(p, g.O));
+    winograd_forward_block(x + n * g.C * g.H * g.W, U.data(), b, y + n * g.O * g.OH * g.OW, g, p, k % p.blocks, V, M);
+  });
+}
+
+// gw = Σ over images of the Winograd weight gradient (per-thread partial sums in the
+// transformed domain, transformed back once); gx per image.
+template <class T>
+void backward_winograd(const T* gy, const T* x, const T* w, T* gx, T* gw, const ConvGeometry& g) {
+  const WinogradPlan p = winograd_plan(g, sizeof(T));
+  const int64_t un = kWinoPos * g.O * g.C;
+  std::vector<T> U(un);
+  winograd_weights(w, U.data(), g.O, g.C);
+  std::vector<T> dU_part(gw ? omp_get_max_threads() * un : 0, T(0));
+  const int used = parallel_items(g.N, [&](int64_t n, int tid) {
+    T* V = thread_buffer<T>(0, winograd_buffer(p, std::max(g.C, g.O)));
+    T* Yb = thread_buffer<T>(1, winograd_buffer(p, g.O));
+    winograd_backward_image(gy + n * g.O * g.OH * g.OW, x + n * g.C * g.H * g.W, U.data(),
+                            gx ? gx + n * g.C * g.H * g.W : nullptr, gw ? dU_part.data() + tid * un : nullptr, g,
+                            p, V, Yb);
+  });
+  if (!gw) return;
+  for (int t = 1; t < used; ++t)
+    for (int64_t e = 0; e < un; ++e) dU_part[e] += dU_part[t * un + e];
+  winograd_weight_grad(dU_part.data(), gw, g.O, g.C);
+}
+
+template <class T>
 void forward_typed(const Tensor& xt, const Tensor& wt, const Tensor& bt, const Tensor& yt, const ConvGeometry& g) {
   const Plan p = make_plan(g, sizeof(T));
   T* x = xt.data<T>();
   const T* w = wt.data<T>();
   const T* b = bt.defined() ? bt.data<T>() : nullptr;
   T* y = yt.data<T>();
+  if (winograd_applies(g)) return forward_winograd(x, w, b, y, g);
   parallel_items(g.N * g.groups * p.tiles, [&](int64_t k, int) {
     const int64_t t = k % p.tiles, grp = (k / p.tiles) % g.groups, n = k / (p.tiles * g.groups);
     const int64_t oh0 = t * p.rows, oh1 = std::min(g.OH, oh0 + p.rows), cnt = (oh1 - oh0) * g.OW;
@@ -137,6 +176,20 @@ void forward_typed(const Tensor& xt, const Tensor& wt, const Tensor& bt, const T
   });
 }
 
+// gb[o] = Σ_{n, pixels} gy[n, o], accumulated in double, one channel per thread.
+template <class T>
+void bias_grad(const T* gy, T* gb, const ConvGeometry& g) {
+  const int64_t OHW = g.OH * g.OW;
+  parallel_for(g.O, g.O >= 2 && g.N * g.O * OHW >= kParallelGrain && !omp_in_parallel(), [&](int64_t o) {
+    double s = 0;
+    for (int64_t n = 0; n < g.N; ++n) {
+      const T* row = gy + (n * g.O + o) * OHW;
+      for (int64_t q = 0; q < OHW; ++q) s += row[q];
+    }
+    gb[o] = (T)s;
+  });
+}
+
 template <class T>
 void backward_typed(const Tensor& gyt, const Tensor& xt, const Tensor& wt, const Tensor& gxt, const Tensor& gwt,
                     const Tensor& gbt, const ConvGeometry& g) {
@@ -145,11 +198,13 @@ void backward_typed(const Tensor& gyt, const Tensor& xt, const Tensor& wt, const
   T* x = xt.data<T>();
   const T* w = wt.data<T>();
   T* gx = gxt.defined() ? gxt.data<T>() : nullptr;
+  if (gbt.defined()) bias_grad(gy, gbt.data<T>(), g);
+  if (!gxt.defined() && !gwt.defined()) return;
+  if (winograd_applies(g)) return backward_winograd(gy, x, w, gx, gwt.defined() ? gwt.data<T>() : nullptr, g);
   const int64_t wnum = wt.numel();
   const int nt = omp_get_max_threads();
-  // Per-thread partial weight and bias gradients, summed at the end.
+  // Per-thread partial weight gradients, summed at the end.
   std::vector<T> gw_part(gwt.defined() ? nt * wnum : 0, T(0));
-  std::vector<double> gb_part(gbt.defined() ? nt * g.O : 0, 0.0);
   const int used = parallel_items(g.N * g.groups, [&](int64_t k, int tid) {
     const int64_t grp = k % g.groups, n = k / g.groups;
     T* xg = x + (n * g.C + grp * p.Cg) * g.H * g.W;
@@ -180,13 +235,6 @@ void backward_typed(const Tensor& gyt, const Tensor& xt, const Tensor& wt, const
         im2col<true>(gxg, dcols, g, p.Cg, oh0, oh1);
       }
     }
-    if (!gb_part.empty())
-      for (int64_t o = 0; o < p.Og; ++o) {
-        const T* row = gyg + o * p.OHW;
-        double s = 0;
-        for (int64_t q = 0; q < p.OHW; ++q) s += row[q];
-        gb_part[tid * g.O + grp * p.Og + o] += s;
-      }
   });
   if (gwt.defined()) {
     T* gw = gwt.data<T>();
@@ -194,14 +242,6 @@ void backward_typed(const Tensor& gyt, const Tensor& xt, const Tensor& wt, const
       T s = 0;
       for (int t = 0; t < used; ++t) s += gw_part[t * wnum + e];
       gw[e] = s;
-    }
-  }
-  if (gbt.defined()) {
-    T* gb = gbt.data<T>();
-    for (int64_t o = 0; o < g.O; ++o) {
-      double s = 0;
-      for (int t = 0; t < used; ++t) s += gb_part[t * g.O + o];
-      gb[o] = (T)s;
     }
   }
 }
