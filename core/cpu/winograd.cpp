@@ -201,9 +201,11 @@ WinogradPlan winograd_plan(const ConvGeometry& g, size_t elem) {
   // 64 channels at 56×56: 1 MiB blocks (56 tiles) took 1.2× as long as 4 MiB ones
   // (the whole 196-tile image): wider GEMMs gain more than an L2-sized block saves.
   const int64_t per_tile = kWinoPos * (g.C + g.O) * (int64_t)elem;
-  const int64_t want = std::max<int64_t>(lanes, (int64_t(4) << 20) / per_tile / lanes * lanes);
-  p.block = std::min(want, (p.tiles + lanes - 1) / lanes * lanes);
-  p.blocks = (p.tiles + p.block - 1) / p.block;
+  const int64_t budget = int64_t(4) << 20;
+  const int64_t want = std::max<int64_t>(lanes, budget / per_tile / lanes * lanes);
+  // As many blocks as that takes, of equal size (whole packets).
+  p.blocks = (p.tiles + want - 1) / want;
+  p.block = ((p.tiles + p.blocks - 1) / p.blocks + lanes - 1) / lanes * lanes;
   return p;
 }
 
