@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "autograd/gradcheck.h"
 #include "core/random.h"
 #include "layers/pool.h"
@@ -29,6 +32,25 @@ TEST_CASE("max_pool2d: hand-computed values and indices") {
   MaxPool2d pool(2);
   CHECK(pool.stride.h == 2);
   CHECK(pool(Variable(ramp4x4())).data().to_vector<double>() == std::vector<double>{6, 8, 14, 16});
+}
+
+TEST_CASE("max_pool2d: 2x2 stride 2 (its own kernel) keeps the general rule for ties, NaN and -inf") {
+  // Windows: a tie (the first position wins); 1 then NaN then NaN then 9 (the first NaN
+  // wins and stays); all -inf (the first position); 5, 7 / 7, 6 (the first 7).
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::nan("");
+  for (DType dt : {kFloat32, kFloat64}) {
+    CAPTURE(dtype_name(dt));
+    Tensor x = from_vector(std::vector<double>{3, 3, 1, nan, -inf, -inf, 5, 7, 3, 2, nan, 9, -inf, -inf, 7, 6},
+                           {1, 1, 2, 8})
+                   .to(dt);
+    MaxPool2dResult r = max_pool2d(x, 2, 2);
+    const auto y = r.y.to_vector<double>();
+    CHECK(y[0] == 3);
+    CHECK(std::isnan(y[1]));
+    CHECK(y[2] == -inf);
+    CHECK(y[3] == 7);
+    CHECK(r.indices.to_vector<int64_t>() == std::vector<int64_t>{0, 3, 4, 7});
+  }
 }
 
 TEST_CASE("max_pool2d: gradient goes to each window's maximum, float64 gradcheck away from ties") {

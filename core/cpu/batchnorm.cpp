@@ -28,13 +28,13 @@ void batch_norm_stats(const Tensor& xt, const Tensor& mt, const Tensor& vt) {
       double s = 0;
       for (int64_t n = 0; n < d.N; ++n) {
         const T* p = x + (n * d.C + c) * d.L;
-        for (int64_t l = 0; l < d.L; ++l) s += p[l];
+        s += sum_double(d.L, [&](int64_t l) { return p[l]; });
       }
       const double m = s / M;
       double q = 0;
       for (int64_t n = 0; n < d.N; ++n) {
         const T* p = x + (n * d.C + c) * d.L;
-        for (int64_t l = 0; l < d.L; ++l) q += (p[l] - m) * (p[l] - m);
+        q += sum_double(d.L, [&](int64_t l) { return ((double)p[l] - m) * ((double)p[l] - m); });
       }
       mean[c] = (T)m;
       var[c] = (T)(q / M);
@@ -89,10 +89,8 @@ void batch_norm_backward(const Tensor& gyt, const Tensor& xt, const Tensor& mt, 
       for (int64_t n = 0; n < d.N; ++n) {
         const T* xp = x + (n * d.C + c) * d.L;
         const T* gp = gy + (n * d.C + c) * d.L;
-        for (int64_t l = 0; l < d.L; ++l) {
-          sg += gp[l];
-          sgx += gp[l] * (xp[l] - m);
-        }
+        sg += sum_double(d.L, [&](int64_t l) { return gp[l]; });
+        sgx += sum_double(d.L, [&](int64_t l) { return (double)gp[l] * ((double)xp[l] - m); });
       }
       if (gw) gw[c] = (T)(sgx * is);
       if (gb) gb[c] = (T)sg;

@@ -184,7 +184,7 @@ void bias_grad(const T* gy, T* gb, const ConvGeometry& g) {
     double s = 0;
     for (int64_t n = 0; n < g.N; ++n) {
       const T* row = gy + (n * g.O + o) * OHW;
-      for (int64_t q = 0; q < OHW; ++q) s += row[q];
+      s += sum_double(OHW, [&](int64_t q) { return row[q]; });
     }
     gb[o] = (T)s;
   });

@@ -41,8 +41,33 @@ void max_pool2d_forward(const Tensor& xt, const Tensor& yt, const Tensor& it, co
     T* y = yt.data<T>();
     int64_t* idx = it.data<int64_t>();
     const int64_t HW = g.H * g.W, OHW = g.OH * g.OW;
+    const bool pairs = g.KH == 2 && g.KW == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0;
     for_planes(g.N * g.C, OHW * g.KH * g.KW, [&](int64_t p) {
       const T* xp = x + p * HW;
+      if (pairs) {
+        // 2×2 windows, stride 2, unpadded (the common case), without branches: the same
+        // scan order and rule as the general loop below.
+        for (int64_t oh = 0; oh < g.OH; ++oh) {
+          const T* r0 = xp + 2 * oh * g.W;
+          const T* r1 = r0 + g.W;
+          T* yo = y + p * OHW + oh * g.OW;
+          int64_t* io = idx + p * OHW + oh * g.OW;
+          for (int64_t ow = 0; ow < g.OW; ++ow) {
+            const T v[4] = {r0[2 * ow], r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
+            const int64_t at[4] = {0, 1, g.W, g.W + 1};
+            T best = v[0];
+            int64_t arg = 0;
+            for (int k = 1; k < 4; ++k) {
+              const bool take = v[k] > best || (v[k] != v[k] && best == best);
+              best = take ? v[k] : best;
+              arg = take ? at[k] : arg;
+            }
+            yo[ow] = best;
+            io[ow] = 2 * oh * g.W + 2 * ow + arg;
+          }
+        }
+        return;
+      }
       for (int64_t oh = 0; oh < g.OH; ++oh)
         for (int64_t ow = 0; ow < g.OW; ++ow) {
           const Window w = window(g, oh, ow);
