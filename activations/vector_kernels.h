@@ -10,8 +10,9 @@
 // thread its own range: (1) the batch's norms (and v·g), accumulated in double four
 // lanes at a time; (2) the gate for the whole batch in one call, so that a packet gate
 // evaluates four vectors per register (chi_gate_batch.h); (3) the batch's outputs,
-// written while its inputs are still in cache. Nothing the size of the input is
-// allocated besides the result.
+// written while its inputs are still in cache, with streaming stores when the output is
+// large (cpu::kStreamBytes, as vmap1/vmap2). Nothing the size of the input is allocated
+// besides the result.
 #include <omp.h>
 
 #include <algorithm>
@@ -82,7 +83,12 @@ void for_each_vector_batch(const VectorPlan& plan, Body&& body) {
       VectorStrip s = cur.strip();
       s.count = std::min(s.count, v1 - v);
       if (s.rows > 1 && s.width > 1) s.count = std::min(s.count, std::max<int64_t>(1, kBatchColumns / s.width));
-      if (b.n > 0 && (s.rows != b.strip[0].rows || s.width != b.strip[0].width)) {  // another shape
+      const int64_t most = s.width == 1 ? kBatch : kBatchStrips;
+      // A new batch for another shape, or for a strip that fits a batch whole but not the
+      // rest of this one (a strip split between batches would leave cache lines half
+      // written by one batch's streaming stores and finished by the next's).
+      if (b.n > 0 && (s.rows != b.strip[0].rows || s.width != b.strip[0].width ||
+                      (b.n + s.count > most && s.count <= most))) {
         body(std::as_const(b));
         b.n = b.strips = 0;
       }
@@ -90,7 +96,6 @@ void for_each_vector_batch(const VectorPlan& plan, Body&& body) {
         b.v = v;
         b.d = s.rows * s.width;
       }
-      const int64_t most = s.width == 1 ? kBatch : kBatchStrips;
       s.count = std::min(s.count, most - b.n);
       b.strip[b.strips++] = s;
       b.n += s.count;
@@ -102,6 +107,7 @@ void for_each_vector_batch(const VectorPlan& plan, Body&& body) {
       }
     }
     if (b.n > 0) body(std::as_const(b));
+    _mm_sfence();  // streamed outputs (combine_run) are visible before the threads join
   });
 }
 
@@ -122,13 +128,56 @@ void for_each_batch_run(const VectorBatch& bt, T* a, F&& f) {
 }
 
 // Asks for the cache lines a batch will write, for writing (PREFETCHW), so that their
-// loads from memory overlap the batch's sums and gate instead of stalling its stores.
+// loads from memory overlap the batch's sums and gate instead of stalling its stores
+// (outputs written with plain stores; streamed ones are not read at all).
 template <class T>
 void prefetch_for_write(const VectorBatch& bt, T* out) {
   for_each_batch_run(bt, out, [](T* p, int64_t n) {
     const char* c = reinterpret_cast<const char*>(p);
     for (int64_t k = 0; k < n * (int64_t)sizeof(T); k += 64) _mm_prefetch(c + k, _MM_HINT_ET0);
   });
+}
+
+// out_k = s_k·a_k, or with z: fma(c_k, z_k, s_k·a_k), for k < n, in packets (a ragged
+// tail padded in a register), so every element takes the same arithmetic; the factors
+// per element (kSpread) or one pair for the whole run (s[0], c[0]). With `stream` the
+// packets whose output is 32-byte aligned are written with non-temporal stores, the
+// unaligned head and the tail plainly: the same values either way. The fence is
+// for_each_vector_batch's, once per thread: a batch writes many short runs whose cache
+// lines straddle runs (rows of 4×4 blocks), and a fence after each (as cpu::packet_run
+// has) would push those lines out half written.
+template <class T, bool kSpread, bool kZ>
+inline void combine_run(T* __restrict out, const T* __restrict a, const T* __restrict z, const T* __restrict s,
+                        const T* __restrict c, int64_t n, bool stream) {
+  using V = cpu::Vec<T>;
+  constexpr int L = V::kLanes;
+  const auto ld = [](const T* p, int k) { return V::load(reinterpret_cast<const char*>(p), sizeof(T), k); };
+  const V s0(s[0]), c0(kZ ? c[0] : T(0));
+  const auto f = [&](int64_t i, int k) {
+    const V y = (kSpread ? ld(s + i, k) : s0) * ld(a + i, k);
+    if constexpr (kZ) {
+      return fma_(kSpread ? ld(c + i, k) : c0, ld(z + i, k), y);
+    } else {
+      return y;
+    }
+  };
+  char* o = reinterpret_cast<char*>(out);
+  constexpr int64_t sz = sizeof(T);
+  int64_t i = 0;
+  if (stream) {
+    i = std::min<int64_t>(n, (int64_t)((32 - reinterpret_cast<uintptr_t>(out) % 32) % 32) / sz);
+    if (i > 0) f(0, (int)i).store(o, sz, (int)i);
+    for (; i + L <= n; i += L) f(i, L).stream(o + i * sz);
+  }
+  for (; i + L <= n; i += L) f(i, L).store(o + i * sz, sz, L);
+  if (i < n) f(i, (int)(n - i)).store(o + i * sz, sz, (int)(n - i));
+}
+
+// Whether a kernel writing n elements of T streams its output (cpu::kStreamBytes, as
+// vmap1/vmap2 and the benches' memory floors decide).
+template <class T>
+bool streams(int64_t n) {
+  return n * (int64_t)sizeof(T) >= cpu::kStreamBytes;
 }
 
 // Four elements from p as doubles; the sum of a packet's lanes.
@@ -266,23 +315,17 @@ void spread(T* out, const T* in, int64_t n, int64_t w) {
     for (int64_t j = 0; j < w; ++j) out[i * w + j] = in[i];
 }
 
-// Per vector i of a strip: out_e = s[i]·a_e, or with z: out_e = s[i]·a_e + c[i]·z_e.
-template <class T>
-void strip_combine(const VectorStrip& st, T* __restrict out, const T* __restrict a, const T* s,
-                   const T* __restrict z, const T* c) {
+// Per vector i of a strip: out_e = s[i]·a_e, or with z: out_e = s[i]·a_e + c[i]·z_e
+// (fma(c, z, s·a)), in packets along the strip's rows (combine_run).
+template <class T, bool kZ>
+void strip_combine(const VectorStrip& st, T* out, const T* a, const T* s, const T* z, const T* c, bool stream) {
   const int64_t cols = st.count * st.width;
-  if (st.rows == 1 || (st.width > 1 && cols > kBatchColumns)) {  // vector by vector, row by row
-    for (int64_t i = 0; i < st.count; ++i) {
-      const T si = s[i], ci = z ? c[i] : T(0);
+  if (cols > kBatchColumns) {  // long vectors: vector by vector, row by row
+    for (int64_t i = 0; i < st.count; ++i)
       for (int64_t r = 0; r < st.rows; ++r) {
         const int64_t o = st.base + i * st.width + r * st.row_stride;
-        if (z) {
-          for (int64_t j = 0; j < st.width; ++j) out[o + j] = si * a[o + j] + ci * z[o + j];
-        } else {
-          for (int64_t j = 0; j < st.width; ++j) out[o + j] = si * a[o + j];
-        }
+        combine_run<T, false, kZ>(out + o, a + o, z + o, s + i, c + i, st.width, stream);
       }
-    }
     return;
   }
   // The strip row by row, each column's factors spread from its vector's.
@@ -291,26 +334,27 @@ void strip_combine(const VectorStrip& st, T* __restrict out, const T* __restrict
   const T* ccol = c;
   if (st.width > 1) {
     spread(sc, s, st.count, st.width);
-    if (z) spread(cc, c, st.count, st.width);
+    if (kZ) spread(cc, c, st.count, st.width);
     scol = sc;
     ccol = cc;
   }
   for (int64_t r = 0; r < st.rows; ++r) {
     const int64_t o = st.base + r * st.row_stride;
-    if (z) {
-      for (int64_t k = 0; k < cols; ++k) out[o + k] = scol[k] * a[o + k] + ccol[k] * z[o + k];
-    } else {
-      for (int64_t k = 0; k < cols; ++k) out[o + k] = scol[k] * a[o + k];
-    }
+    combine_run<T, true, kZ>(out + o, a + o, z + o, scol, ccol, cols, stream);
   }
 }
 
 // The same for the vectors of a batch.
 template <class T>
-void batch_combine(const VectorBatch& bt, T* out, const T* a, const T* s, const T* z = nullptr,
+void batch_combine(const VectorBatch& bt, bool stream, T* out, const T* a, const T* s, const T* z = nullptr,
                    const T* c = nullptr) {
-  for (int64_t k = 0, i = 0; k < bt.strips; i += bt.strip[k++].count)
-    strip_combine(bt.strip[k], out, a, s + i, z, z ? c + i : nullptr);
+  for (int64_t k = 0, i = 0; k < bt.strips; i += bt.strip[k++].count) {
+    if (z) {  // (without z, combine_run reads no z or c: a and s stand in for them)
+      strip_combine<T, true>(bt.strip[k], out, a, s + i, z, c + i, stream);
+    } else {
+      strip_combine<T, false>(bt.strip[k], out, a, s + i, a, s + i, stream);
+    }
+  }
 }
 
 // What a gate gives the backward for the vectors of a batch: s, s′(r)/r, and ∂s/∂θ
@@ -327,14 +371,15 @@ struct GateGrad {
 // dimension d from their r2[i] = ‖x_{v+i}‖².
 template <class T, class ScaleBatch>
 void vector_forward_batched(const VectorPlan& plan, const T* x, T* y, ScaleBatch&& scale) {
+  const bool stream = streams<T>(plan.numel());
   for_each_vector_batch(plan, [&](const VectorBatch& b) {
     double r2[kBatch], s[kBatch];
-    prefetch_for_write(b, y);
+    if (!stream) prefetch_for_write(b, y);
     batch_sums<T>(b, x, nullptr, r2, nullptr);
     scale(b.v, b.n, b.d, (const double*)r2, (double*)s);
     T st[kBatch];
     for (int64_t i = 0; i < b.n; ++i) st[i] = (T)s[i];
-    batch_combine<T>(b, y, x, st);
+    batch_combine<T>(b, stream, y, x, st);
   });
 }
 
@@ -359,10 +404,11 @@ double vector_backward_batched(const VectorPlan& plan, const T* x, const T* g, T
   // Per-thread partial sums of ∂L/∂θ, added in thread order: reproducible at any
   // thread count (an atomic add would depend on which thread finishes first).
   std::vector<double> parts(omp_get_max_threads(), 0.0);
+  const bool stream = streams<T>(plan.numel());
   for_each_vector_batch(plan, [&](const VectorBatch& b) {
     double r2[kBatch], dot[kBatch], local = 0;
     GateBatch q;
-    prefetch_for_write(b, dx);
+    if (!stream) prefetch_for_write(b, dx);
     batch_sums<T>(b, x, g, r2, dot);
     gate(b.v, b.n, b.d, (const double*)r2, q);
     T s[kBatch], ct[kBatch];
@@ -373,7 +419,7 @@ double vector_backward_batched(const VectorPlan& plan, const T* x, const T* g, T
       local += term;
       if (per_vector) per_vector[b.v + i] = term;
     }
-    batch_combine<T>(b, dx, g, s, x, ct);
+    batch_combine<T>(b, stream, dx, g, s, x, ct);
     parts[omp_get_thread_num()] += local;
   });
   double dparam = 0;
@@ -401,7 +447,8 @@ double vector_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Ga
 // out_v = scale[v]·in_v (one saved scale per vector).
 template <class T>
 void vector_scale(const VectorPlan& plan, const T* in, const T* scale, T* out) {
-  for_each_vector_batch(plan, [&](const VectorBatch& b) { batch_combine<T>(b, out, in, scale + b.v); });
+  const bool stream = streams<T>(plan.numel());
+  for_each_vector_batch(plan, [&](const VectorBatch& b) { batch_combine<T>(b, stream, out, in, scale + b.v); });
 }
 
 // out[v] = Σ a_e·b_e over the elements of vector v, accumulated in double (b = a gives
