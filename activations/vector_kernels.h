@@ -16,6 +16,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 #include <vector>
 
@@ -61,12 +62,16 @@ inline void for_each_element(const VectorPatch& p, F&& f) {
 // A batch: n consecutive vectors v, …, v + n − 1 of one shape (rows × width, dimension
 // d), lying in up to kBatchStrips strips (grouping.h; the blocks of several block rows,
 // say), whose counts add up to n. n ≤ kBatch for channels, whose rows are far apart
-// (long runs along each row keep the hardware prefetchers streaming), else ≤
-// kBatchStrips, which keeps a batch's inputs in the L1 cache until its outputs are
-// written. A strip of several rows and several columns per vector (blocks) is summed
-// column by column first, in scratch of kBatchColumns doubles, so it holds at most
-// kBatchColumns columns.
-inline constexpr int64_t kBatch = 256, kBatchStrips = 64, kBatchColumns = 256;
+// (long runs along each row keep the hardware prefetchers streaming), else n ≤
+// batch_most(d), about kBatchElements elements, which keeps a batch's inputs in the L1
+// cache until its outputs are written. A strip of several rows and several columns per
+// vector (blocks) is summed column by column first, in scratch of kBatchColumns doubles,
+// so it holds at most kBatchColumns columns.
+inline constexpr int64_t kBatch = 256, kBatchStrips = 64, kBatchColumns = 256, kBatchElements = 1024;
+inline int64_t batch_most(int64_t d) {  // whole groups of 16 for the packet gates where it can
+  const int64_t m = std::clamp<int64_t>(kBatchElements / d, 1, kBatchStrips);
+  return m >= 16 ? m / 16 * 16 : m;
+}
 struct VectorBatch {
   int64_t v, n, d, strips;
   VectorStrip strip[kBatchStrips];
@@ -83,7 +88,7 @@ void for_each_vector_batch(const VectorPlan& plan, Body&& body) {
       VectorStrip s = cur.strip();
       s.count = std::min(s.count, v1 - v);
       if (s.rows > 1 && s.width > 1) s.count = std::min(s.count, std::max<int64_t>(1, kBatchColumns / s.width));
-      const int64_t most = s.width == 1 ? kBatch : kBatchStrips;
+      const int64_t most = s.width == 1 ? kBatch : batch_most(s.rows * s.width);
       // A new batch for another shape, or for a strip that fits a batch whole but not the
       // rest of this one (a strip split between batches would leave cache lines half
       // written by one batch's streaming stores and finished by the next's).
@@ -243,16 +248,33 @@ void strip_sums(const VectorStrip& s, const T* a, const T* b, double* aa, double
   double ca[kBatchColumns], cb[kBatchColumns];
   double* sa = s.width == 1 ? aa : ca;
   double* sb = s.width == 1 ? ab : cb;
+  // Four rows at a time, four columns' sums held in a register meanwhile (the scratch
+  // loaded and stored once per four rows, not per row); each column adds its products
+  // row by row in order with fused multiply-adds, in the packets and the tail alike.
   for (int64_t c = 0; c < cols; ++c) sa[c] = 0;
   if (b)
     for (int64_t c = 0; c < cols; ++c) sb[c] = 0;
-  for (int64_t r = 0; r < s.rows; ++r) {
-    const T* ar = a + s.base + r * s.row_stride;
-    for (int64_t c = 0; c < cols; ++c) sa[c] += (double)ar[c] * ar[c];
-    if (b) {
-      const T* br = b + s.base + r * s.row_stride;
-      for (int64_t c = 0; c < cols; ++c) sb[c] += (double)ar[c] * br[c];
+  for (int64_t r0 = 0; r0 < s.rows; r0 += 4) {
+    const int64_t nr = std::min<int64_t>(4, s.rows - r0);
+    const T* ar = a + s.base + r0 * s.row_stride;
+    const T* br = b ? b + s.base + r0 * s.row_stride : nullptr;
+    int64_t c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      __m256d t = _mm256_loadu_pd(sa + c), u = b ? _mm256_loadu_pd(sb + c) : _mm256_setzero_pd();
+      for (int64_t k = 0; k < nr; ++k) {
+        const __m256d x = load4d(ar + k * s.row_stride + c);
+        t = _mm256_fmadd_pd(x, x, t);
+        if (b) u = _mm256_fmadd_pd(x, load4d(br + k * s.row_stride + c), u);
+      }
+      _mm256_storeu_pd(sa + c, t);
+      if (b) _mm256_storeu_pd(sb + c, u);
     }
+    for (; c < cols; ++c)
+      for (int64_t k = 0; k < nr; ++k) {
+        const double x = ar[k * s.row_stride + c];
+        sa[c] = std::fma(x, x, sa[c]);
+        if (b) sb[c] = std::fma(x, (double)br[k * s.row_stride + c], sb[c]);
+      }
   }
   if (s.width == 1) return;
   for (int64_t i = 0; i < s.count; ++i) {
