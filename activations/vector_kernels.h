@@ -84,11 +84,16 @@ void for_each_vector_batch(const VectorPlan& plan, Body&& body) {
     VectorBatch b;
     b.n = b.strips = 0;
     StripCursor cur(plan, v0);
+    int64_t rows = -1, width = -1, strip_most = 0, most = 0;  // the limits for strips of rows × width
     for (int64_t v = v0; v < v1;) {
       VectorStrip s = cur.strip();
-      s.count = std::min(s.count, v1 - v);
-      if (s.rows > 1 && s.width > 1) s.count = std::min(s.count, std::max<int64_t>(1, kBatchColumns / s.width));
-      const int64_t most = s.width == 1 ? kBatch : batch_most(s.rows * s.width);
+      if (s.rows != rows || s.width != width) {  // divisions only when the shape changes
+        rows = s.rows;
+        width = s.width;
+        strip_most = rows > 1 && width > 1 ? std::max<int64_t>(1, kBatchColumns / width) : v1;
+        most = width == 1 ? kBatch : batch_most(rows * width);
+      }
+      s.count = std::min({s.count, v1 - v, strip_most});
       // A new batch for another shape, or for a strip that fits a batch whole but not the
       // rest of this one (a strip split between batches would leave cache lines half
       // written by one batch's streaming stores and finished by the next's).
@@ -434,9 +439,11 @@ double vector_backward_batched(const VectorPlan& plan, const T* x, const T* g, T
     batch_sums<T>(b, x, g, r2, dot);
     gate(b.v, b.n, b.d, (const double*)r2, q);
     T s[kBatch], ct[kBatch];
-    for (int64_t i = 0; i < b.n; ++i) {
+    for (int64_t i = 0; i < b.n; ++i) {  // branch-free, so it runs in packets
       s[i] = (T)q.s[i];
-      ct[i] = (T)((r2[i] == 0 || q.coef[i] == 0) ? 0.0 : q.coef[i] * dot[i]);
+      ct[i] = (T)(((r2[i] == 0) | (q.coef[i] == 0)) ? 0.0 : q.coef[i] * dot[i]);
+    }
+    for (int64_t i = 0; i < b.n; ++i) {
       const double term = q.dparam[i] != 0 ? dot[i] * q.dparam[i] : 0.0;
       local += term;
       if (per_vector) per_vector[b.v + i] = term;
