@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -333,9 +334,16 @@ void batch_sums(const VectorBatch& bt, const T* a, const T* b, double* aa, doubl
 // out[i·w + j] = in[i] for i < n, j < w.
 template <class T>
 void spread(T* out, const T* in, int64_t n, int64_t w) {
-  if (w == 4) {
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < 4; ++j) out[i * 4 + j] = in[i];
+  if (w == 4) {  // 4×4 blocks: a packet per two vectors (float) or per vector (double)
+    int64_t i = 0;
+    if constexpr (std::is_same_v<T, float>) {
+      const __m256i two = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
+      for (; i + 2 <= n; i += 2) {
+        const __m128 pair = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(in + i)));
+        _mm256_storeu_ps(out + 4 * i, _mm256_permutevar8x32_ps(_mm256_castps128_ps256(pair), two));
+      }
+    }
+    for (; i < n; ++i) cpu::Vec<T>(in[i]).store(reinterpret_cast<char*>(out + 4 * i), sizeof(T), 4);
     return;
   }
   for (int64_t i = 0; i < n; ++i)
