@@ -392,6 +392,23 @@ void batch_combine(const VectorBatch& bt, bool stream, T* out, const T* a, const
   }
 }
 
+// Lanes [0, k) of a double packet rounded to T, stored at p.
+template <class T>
+void store_as(T* p, cpu::Vec<double> v, int k) {
+  if constexpr (std::is_same_v<T, float>) {
+    const __m128 f = _mm256_cvtpd_ps(v.v);
+    if (k == 4) {
+      _mm_storeu_ps(p, f);
+    } else {
+      alignas(16) float t[4];
+      _mm_store_ps(t, f);
+      for (int j = 0; j < k; ++j) p[j] = t[j];
+    }
+  } else {
+    v.store(reinterpret_cast<char*>(p), sizeof(double), k);
+  }
+}
+
 // What a gate gives the backward for the vectors of a batch: s, s′(r)/r, and ∂s/∂θ
 // (0 without a parameter).
 struct GateBatch {
@@ -447,13 +464,17 @@ double vector_backward_batched(const VectorPlan& plan, const T* x, const T* g, T
     batch_sums<T>(b, x, g, r2, dot);
     gate(b.v, b.n, b.d, (const double*)r2, q);
     T s[kBatch], ct[kBatch];
-    for (int64_t i = 0; i < b.n; ++i) {  // branch-free, so it runs in packets
-      s[i] = (T)q.s[i];
-      ct[i] = (T)(((r2[i] == 0) | (q.coef[i] == 0)) ? 0.0 : q.coef[i] * dot[i]);
+    using D = cpu::Vec<double>;
+    for (int64_t i = 0; i < b.n; i += 4) {  // four vectors at a time
+      const int k = (int)std::min<int64_t>(4, b.n - i);
+      const auto ld = [&](const double* p) { return D::load(reinterpret_cast<const char*>(p + i), sizeof(double), k); };
+      const D c = ld(q.coef), zero(0.0);
+      store_as(s + i, ld(q.s), k);
+      store_as(ct + i, where_((ld(r2) == zero) || (c == zero), zero, c * ld(dot)), k);
     }
-    for (int64_t i = 0; i < b.n; ++i) {
+    for (int64_t i = 0; i < b.n; ++i) {  // (no chain of adds of zeros for a gate without a parameter)
       const double term = q.dparam[i] != 0 ? dot[i] * q.dparam[i] : 0.0;
-      local += term;
+      if (term != 0) local += term;
       if (per_vector) per_vector[b.v + i] = term;
     }
     batch_combine<T>(b, stream, dx, g, s, x, ct);
