@@ -89,14 +89,18 @@ inline __m256i first_lanes(int k) {
   return _mm256_cmpgt_epi64(_mm256_set1_epi64x(k), _mm256_setr_epi64x(0, 1, 2, 3));
 }
 
-// p[i] = P(d/2, x) and dp[i] = ∂P/∂x (d/2, x) at x = r2[i]/2 for i < n (the VecGELU gate
-// of a vector with ‖v‖² = r2[i]), every r2[i] ≥ 0 or NaN.
+// p[i] = P(d/2, x) and, when dp is non-null, dp[i] = ∂P/∂x (d/2, x) at x = r2[i]/2 for
+// i < n (the VecGELU gate of a vector with ‖v‖² = r2[i]), every r2[i] ≥ 0 or NaN.
 // Sixteen vectors at a time, as four packets stepped together: the Horner sum and the
 // series are chains of dependent multiply-adds, and four of them side by side keep the
 // FMA units busy where one would wait on each step's latency.
 inline void chi_gate_batch(int64_t d, int64_t n, const double* r2, double* p, double* dp) {
   if (d % 2 != 0 || d > 64) {
-    for (int64_t i = 0; i < n; ++i) chi_gate(d, 0.5 * r2[i], p[i], dp[i]);
+    for (int64_t i = 0; i < n; ++i) {
+      double dpi;
+      chi_gate(d, 0.5 * r2[i], p[i], dpi);
+      if (dp != nullptr) dp[i] = dpi;
+    }
     return;
   }
   using V = cpu::Vec<double>;
@@ -117,23 +121,25 @@ inline void chi_gate_batch(int64_t d, int64_t n, const double* r2, double* p, do
     for (int q = 0; q < kP; ++q) sum[q] = V(kInverseFactorial.v[a - 1]);
     for (int64_t j = a - 2; j >= 0; --j)
       for (int q = 0; q < kP; ++q) sum[q] = fma_(sum[q], xv[q], V(kInverseFactorial.v[j]));
-    for (int q = 0; q < kP; ++q) {  // x^(a−1)
-      pw[q] = V(1.0);
-      base[q] = xv[q];
-    }
-    for (int64_t e = a - 1; e > 0; e >>= 1) {
-      for (int q = 0; q < kP; ++q) {
-        if (e & 1) pw[q] = pw[q] * base[q];
-        base[q] = base[q] * base[q];
-      }
-    }
     bool any_small = false;
     cpu::Mask<double> small[kP];
     for (int q = 0; q < kP; ++q) {
-      dpv[q] = ex[q] * pw[q] * V(kInverseFactorial.v[a - 1]);
       pv[q] = V(1.0) - ex[q] * sum[q];
       small[q] = xv[q] < series_below;
       any_small |= _mm256_movemask_pd((__m256d)small[q].m) != 0;
+    }
+    if (dp != nullptr || any_small) {  // ∂P/∂x, with x^(a−1) by squaring
+      for (int q = 0; q < kP; ++q) {
+        pw[q] = V(1.0);
+        base[q] = xv[q];
+      }
+      for (int64_t e = a - 1; e > 0; e >>= 1) {
+        for (int q = 0; q < kP; ++q) {
+          if (e & 1) pw[q] = pw[q] * base[q];
+          base[q] = base[q] * base[q];
+        }
+      }
+      for (int q = 0; q < kP; ++q) dpv[q] = ex[q] * pw[q] * V(kInverseFactorial.v[a - 1]);
     }
     if (any_small) {
       V h[kP];
@@ -144,19 +150,16 @@ inline void chi_gate_batch(int64_t d, int64_t n, const double* r2, double* p, do
     }
     for (int q = 0; q < kP; ++q) {
       const int64_t i = i0 + 4 * q;
-      if (lanes[q] == 4) {
-        _mm256_storeu_pd(p + i, pv[q].v);
-        _mm256_storeu_pd(dp + i, dpv[q].v);
-      } else {
-        for (int j = 0; j < lanes[q]; ++j) {
-          p[i + j] = pv[q].v[j];
-          dp[i + j] = dpv[q].v[j];
-        }
-      }
+      pv[q].store(reinterpret_cast<char*>(p + i), sizeof(double), lanes[q]);
+      if (dp != nullptr) dpv[q].store(reinterpret_cast<char*>(dp + i), sizeof(double), lanes[q]);
       const int outside = _mm256_movemask_pd(_mm256_cmp_pd(xv[q].v, _mm256_set1_pd(700.0), _CMP_NLE_UQ));
       if (outside != 0)
         for (int j = 0; j < lanes[q]; ++j)
-          if (outside >> j & 1) chi_gate(d, 0.5 * r2[i + j], p[i + j], dp[i + j]);
+          if (outside >> j & 1) {
+            double dpj;
+            chi_gate(d, 0.5 * r2[i + j], p[i + j], dpj);
+            if (dp != nullptr) dp[i + j] = dpj;
+          }
     }
   }
 }
