@@ -19,6 +19,7 @@ using act::Needs;
 // and ∂L/∂σ = Σ_vectors (v·g)·∂s/∂σ. At r = 0 the kernel drops the s′/r term
 // (it multiplies a zero vector); ∂s/∂σ is written as 0 when s′ underflows (r → ∞).
 
+namespace {
 // erf(z)/z = (2/√π)·Σ_n (−1)^n z^2n/(n!(2n+1)): nine terms leave < 1e-8 relative for z² ≤ ½.
 struct ErfSeries {
   float c[9];
@@ -27,7 +28,8 @@ struct ErfSeries {
     for (int n = 0; n < 9; ++n) c[n] = (float)((n % 2 ? -1 : 1) * 1.1283791670955126 / den[n]);
   }
 };
-inline constexpr ErfSeries kErfSeries{};
+constexpr ErfSeries kErfSeries{};
+}  // namespace
 
 // The gate for a batch of vectors: s[i] and, when coef is non-null, s′/r and ∂s/∂σ, from
 // r2[i] = ‖v‖². float64 tensors: four vectors per packet in double (SLEEF's erf and
@@ -36,9 +38,11 @@ inline constexpr ErfSeries kErfSeries{};
 // one inline exp (cpu::normal_cdf_pdf_, ≤ 3 ulp; SLEEF's float erf, an out-of-line call,
 // cost a quarter of the whole backward), and below a = 1, where 1 − 2Φ(−a) would lose
 // digits, the series above; s′ = (2/σ)·φ(a). float32 results are within a few ulp
-// (tests/test_activations_vector_batch.cpp).
+// (tests/test_activations_vector_batch.cpp). Always inlined into the kernels (GCC's
+// -Wmaybe-uninitialized does not follow the batch's r2, filled by batch_sums, into a call).
 template <class T>
-static void vec_erf_gates(int64_t n, const double* r2, double sg, double* s, double* coef, double* dsigma) {
+[[gnu::always_inline]] static inline void vec_erf_gates(int64_t n, const double* r2, double sg, double* s, double* coef,
+                                                       double* dsigma) {
   const double inv = 1 / (M_SQRT2 * sg), k = std::sqrt(2 / M_PI) / sg;
   using V = cpu::Vec<T>;
   constexpr int L = V::kLanes;
@@ -57,8 +61,10 @@ static void vec_erf_gates(int64_t n, const double* r2, double sg, double* s, dou
     // time (unused lanes 0).
     alignas(32) T r[L], z[L], e[L], out[L];
     for (int h = 0; h < L; h += 4) {
-      const __m256d q = cpu::Vec<double>::load(reinterpret_cast<const char*>(r2 + i + h), sizeof(double),
-                                               std::clamp(lanes - h, 0, 4)).v;
+      const int k4 = std::clamp(lanes - h, 0, 4);
+      const __m256d q = k4 == 4 ? _mm256_loadu_pd(r2 + i + h)
+                                : _mm256_maskload_pd(r2 + i + h, _mm256_cmpgt_epi64(_mm256_set1_epi64x(k4),
+                                                                                     _mm256_setr_epi64x(0, 1, 2, 3)));
       const __m256d rd = _mm256_sqrt_pd(q), vi = _mm256_set1_pd(inv);
       put4(r + h, rd);
       put4(z + h, _mm256_mul_pd(rd, vi));
@@ -70,6 +76,13 @@ static void vec_erf_gates(int64_t n, const double* r2, double sg, double* s, dou
     }
     const auto get = [](const T* p) { return V::load(reinterpret_cast<const char*>(p), sizeof(T), L); };
     const auto put = [&](V v, double* to) {
+      if constexpr (std::is_same_v<T, float>) {
+        if (lanes == L) {  // eight floats widened to double in two packets
+          _mm256_storeu_pd(to + i, _mm256_cvtps_pd(_mm256_castps256_ps128(v.v)));
+          _mm256_storeu_pd(to + i + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(v.v, 1)));
+          return;
+        }
+      }
       v.store(reinterpret_cast<char*>(out), sizeof(T), L);
       for (int j = 0; j < lanes; ++j) to[i + j] = out[j];
     };

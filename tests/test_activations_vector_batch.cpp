@@ -252,7 +252,8 @@ TEST_CASE("vector activations, batched: probabilistic VecGELU's masks are the sc
   gen.advance((uint64_t(1) << 32) - 13);
   const uint64_t seed = gen.seed(), offset = gen.offset();
   const VectorPlan plan(x.shape(), G::blocks(4), "test");
-  const std::vector<double> y = probabilistic_vec_gelu(Variable(x), G::blocks(4), true, &gen).data().to_vector<double>();
+  const std::vector<double> y =
+      probabilistic_vec_gelu(Variable(x), G::blocks(4), true, &gen).data().to_vector<double>();
   const std::vector<double> xv = x.to_vector<double>();
   int64_t kept = 0, checked = 0;
   for (int64_t v = 0; v < plan.count(); ++v) {
