@@ -8,7 +8,8 @@
 // and where that would cancel (x < max(1, a − 1.8√a), the same switch as chi_gate) the
 // power series P = ∂P/∂x·x/a·Σ_{n≥0} x^n/((a+1)···(a+n)), by Horner with as many terms
 // as chi_gate's loop takes at the switch (only for packets where some lane needs it).
-// e^(−x) is SLEEF's (≤ 1 ulp). Each lane's value is its own (it does not depend on the
+// e^(−x) is exp_neg below (inline; SLEEF's out-of-line exp took two thirds of the gate's
+// time). Each lane's value is its own (it does not depend on the
 // other lanes, so neither on batch boundaries nor thread counts). The packet path
 // covers 0 ≤ x ≤ 700 (there e^(−x) is a normal double); a lane beyond it (huge or NaN
 // norms) and odd or larger d take chi_gate itself. Agreement with the double special
@@ -59,19 +60,49 @@ inline const SeriesCoefficients& series_coefficients() {
   return table;
 }
 
+// e^(−x) for 0 ≤ x ≤ 700 in double packets, within 1.5·2^-52 relative (measured against
+// long double on a grid of step 7e-4; the gate it feeds is tested against the double
+// special functions in tests/test_activations_vector_batch.cpp):
+// −x = k·ln2 + t with |t| ≤ ln2/2 (ln2 in two parts, Cody–Waite: k·ln2_hi is exact for
+// |k| < 2^21), e^t by its Taylor polynomial of degree 13 (truncation < 5e-18 relative),
+// summed as even and odd parts in t², two short chains of multiply-adds instead of one
+// long one; 2^k with k ≥ −1010 is a normal double, made from its exponent bits. Lanes
+// outside [0, 700] (NaN included) give some value and no trap; chi_gate_batch redoes them.
+inline cpu::Vec<double> exp_neg(cpu::Vec<double> x) {
+  const __m256d z = _mm256_sub_pd(_mm256_setzero_pd(), x.v);
+  const __m256d k = _mm256_round_pd(_mm256_mul_pd(z, _mm256_set1_pd(1.4426950408889634)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m256d t = _mm256_fnmadd_pd(k, _mm256_set1_pd(1.90821492927058770002e-10),
+                                     _mm256_fnmadd_pd(k, _mm256_set1_pd(6.93147180369123816490e-01), z));
+  const __m256d t2 = _mm256_mul_pd(t, t);
+  const double* c = kInverseFactorial.v;
+  __m256d even = _mm256_set1_pd(c[12]), odd = _mm256_set1_pd(c[13]);  // Σ c_2j t^2j, Σ c_2j+1 t^2j
+  for (int j = 5; j >= 0; --j) {
+    even = _mm256_fmadd_pd(even, t2, _mm256_set1_pd(c[2 * j]));
+    odd = _mm256_fmadd_pd(odd, t2, _mm256_set1_pd(c[2 * j + 1]));
+  }
+  const __m256i e = _mm256_slli_epi64(
+      _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_cvtpd_epi32(k)), _mm256_set1_epi64x(1023)), 52);
+  return cpu::Vec<double>(_mm256_mul_pd(_mm256_fmadd_pd(odd, t, even), _mm256_castsi256_pd(e)));
+}
+
 // The mask of lanes [0, k) of a double packet (a masked load touches no others).
 inline __m256i first_lanes(int k) {
   return _mm256_cmpgt_epi64(_mm256_set1_epi64x(k), _mm256_setr_epi64x(0, 1, 2, 3));
 }
 
-// p[i] = P(d/2, x) and dp[i] = ∂P/∂x (d/2, x) at x = r2[i]/2 for i < n (the VecGELU gate
-// of a vector with ‖v‖² = r2[i]), every r2[i] ≥ 0 or NaN.
+// p[i] = P(d/2, x) and, when dp is non-null, dp[i] = ∂P/∂x (d/2, x) at x = r2[i]/2 for
+// i < n (the VecGELU gate of a vector with ‖v‖² = r2[i]), every r2[i] ≥ 0 or NaN.
 // Sixteen vectors at a time, as four packets stepped together: the Horner sum and the
 // series are chains of dependent multiply-adds, and four of them side by side keep the
 // FMA units busy where one would wait on each step's latency.
 inline void chi_gate_batch(int64_t d, int64_t n, const double* r2, double* p, double* dp) {
   if (d % 2 != 0 || d > 64) {
-    for (int64_t i = 0; i < n; ++i) chi_gate(d, 0.5 * r2[i], p[i], dp[i]);
+    for (int64_t i = 0; i < n; ++i) {
+      double dpi;
+      chi_gate(d, 0.5 * r2[i], p[i], dpi);
+      if (dp != nullptr) dp[i] = dpi;
+    }
     return;
   }
   using V = cpu::Vec<double>;
@@ -88,27 +119,29 @@ inline void chi_gate_batch(int64_t d, int64_t n, const double* r2, double* p, do
       const double* src = r2 + i0 + 4 * q;
       xv[q] = V(0.5) * V(lanes[q] == 4 ? _mm256_loadu_pd(src) : _mm256_maskload_pd(src, first_lanes(lanes[q])));
     }
-    for (int q = 0; q < kP; ++q) ex[q] = exp_(-xv[q]);
+    for (int q = 0; q < kP; ++q) ex[q] = exp_neg(xv[q]);
     for (int q = 0; q < kP; ++q) sum[q] = V(kInverseFactorial.v[a - 1]);
     for (int64_t j = a - 2; j >= 0; --j)
       for (int q = 0; q < kP; ++q) sum[q] = fma_(sum[q], xv[q], V(kInverseFactorial.v[j]));
-    for (int q = 0; q < kP; ++q) {  // x^(a−1)
-      pw[q] = V(1.0);
-      base[q] = xv[q];
-    }
-    for (int64_t e = a - 1; e > 0; e >>= 1) {
-      for (int q = 0; q < kP; ++q) {
-        if (e & 1) pw[q] = pw[q] * base[q];
-        base[q] = base[q] * base[q];
-      }
-    }
     bool any_small = false;
     cpu::Mask<double> small[kP];
     for (int q = 0; q < kP; ++q) {
-      dpv[q] = ex[q] * pw[q] * V(kInverseFactorial.v[a - 1]);
       pv[q] = V(1.0) - ex[q] * sum[q];
       small[q] = xv[q] < series_below;
       any_small |= _mm256_movemask_pd((__m256d)small[q].m) != 0;
+    }
+    if (dp != nullptr || any_small) {  // ∂P/∂x, with x^(a−1) by squaring
+      for (int q = 0; q < kP; ++q) {
+        pw[q] = V(1.0);
+        base[q] = xv[q];
+      }
+      for (int64_t e = a - 1; e > 0; e >>= 1) {
+        for (int q = 0; q < kP; ++q) {
+          if (e & 1) pw[q] = pw[q] * base[q];
+          base[q] = base[q] * base[q];
+        }
+      }
+      for (int q = 0; q < kP; ++q) dpv[q] = ex[q] * pw[q] * V(kInverseFactorial.v[a - 1]);
     }
     if (any_small) {
       V h[kP];
@@ -119,19 +152,16 @@ inline void chi_gate_batch(int64_t d, int64_t n, const double* r2, double* p, do
     }
     for (int q = 0; q < kP; ++q) {
       const int64_t i = i0 + 4 * q;
-      if (lanes[q] == 4) {
-        _mm256_storeu_pd(p + i, pv[q].v);
-        _mm256_storeu_pd(dp + i, dpv[q].v);
-      } else {
-        for (int j = 0; j < lanes[q]; ++j) {
-          p[i + j] = pv[q].v[j];
-          dp[i + j] = dpv[q].v[j];
-        }
-      }
+      pv[q].store(reinterpret_cast<char*>(p + i), sizeof(double), lanes[q]);
+      if (dp != nullptr) dpv[q].store(reinterpret_cast<char*>(dp + i), sizeof(double), lanes[q]);
       const int outside = _mm256_movemask_pd(_mm256_cmp_pd(xv[q].v, _mm256_set1_pd(700.0), _CMP_NLE_UQ));
       if (outside != 0)
         for (int j = 0; j < lanes[q]; ++j)
-          if (outside >> j & 1) chi_gate(d, 0.5 * r2[i + j], p[i + j], dp[i + j]);
+          if (outside >> j & 1) {
+            double dpj;
+            chi_gate(d, 0.5 * r2[i + j], p[i + j], dpj);
+            if (dp != nullptr) dp[i + j] = dpj;
+          }
     }
   }
 }

@@ -10,11 +10,14 @@
 // thread its own range: (1) the batch's norms (and v·g), accumulated in double four
 // lanes at a time; (2) the gate for the whole batch in one call, so that a packet gate
 // evaluates four vectors per register (chi_gate_batch.h); (3) the batch's outputs,
-// written while its inputs are still in cache. Nothing the size of the input is
-// allocated besides the result.
+// written while its inputs are still in cache, with streaming stores when the output is
+// large (cpu::kStreamBytes, as vmap1/vmap2). Nothing the size of the input is allocated
+// besides the result.
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -60,12 +63,16 @@ inline void for_each_element(const VectorPatch& p, F&& f) {
 // A batch: n consecutive vectors v, …, v + n − 1 of one shape (rows × width, dimension
 // d), lying in up to kBatchStrips strips (grouping.h; the blocks of several block rows,
 // say), whose counts add up to n. n ≤ kBatch for channels, whose rows are far apart
-// (long runs along each row keep the hardware prefetchers streaming), else ≤
-// kBatchStrips, which keeps a batch's inputs in the L1 cache until its outputs are
-// written. A strip of several rows and several columns per vector (blocks) is summed
-// column by column first, in scratch of kBatchColumns doubles, so it holds at most
-// kBatchColumns columns.
-inline constexpr int64_t kBatch = 256, kBatchStrips = 64, kBatchColumns = 256;
+// (long runs along each row keep the hardware prefetchers streaming), else n ≤
+// batch_most(d), about kBatchElements elements, which keeps a batch's inputs in the L1
+// cache until its outputs are written. A strip of several rows and several columns per
+// vector (blocks) is summed column by column first, in scratch of kBatchColumns doubles,
+// so it holds at most kBatchColumns columns.
+inline constexpr int64_t kBatch = 256, kBatchStrips = 64, kBatchColumns = 256, kBatchElements = 1024;
+inline int64_t batch_most(int64_t d) {  // whole groups of 16 for the packet gates where it can
+  const int64_t m = std::clamp<int64_t>(kBatchElements / d, 1, kBatchStrips);
+  return m >= 16 ? m / 16 * 16 : m;
+}
 struct VectorBatch {
   int64_t v, n, d, strips;
   VectorStrip strip[kBatchStrips];
@@ -78,11 +85,21 @@ void for_each_vector_batch(const VectorPlan& plan, Body&& body) {
     VectorBatch b;
     b.n = b.strips = 0;
     StripCursor cur(plan, v0);
+    int64_t rows = -1, width = -1, strip_most = 0, most = 0;  // the limits for strips of rows × width
     for (int64_t v = v0; v < v1;) {
       VectorStrip s = cur.strip();
-      s.count = std::min(s.count, v1 - v);
-      if (s.rows > 1 && s.width > 1) s.count = std::min(s.count, std::max<int64_t>(1, kBatchColumns / s.width));
-      if (b.n > 0 && (s.rows != b.strip[0].rows || s.width != b.strip[0].width)) {  // another shape
+      if (s.rows != rows || s.width != width) {  // divisions only when the shape changes
+        rows = s.rows;
+        width = s.width;
+        strip_most = rows > 1 && width > 1 ? std::max<int64_t>(1, kBatchColumns / width) : v1;
+        most = width == 1 ? kBatch : batch_most(rows * width);
+      }
+      s.count = std::min({s.count, v1 - v, strip_most});
+      // A new batch for another shape, or for a strip that fits a batch whole but not the
+      // rest of this one (a strip split between batches would leave cache lines half
+      // written by one batch's streaming stores and finished by the next's).
+      if (b.n > 0 && (s.rows != b.strip[0].rows || s.width != b.strip[0].width ||
+                      (b.n + s.count > most && s.count <= most))) {
         body(std::as_const(b));
         b.n = b.strips = 0;
       }
@@ -90,7 +107,6 @@ void for_each_vector_batch(const VectorPlan& plan, Body&& body) {
         b.v = v;
         b.d = s.rows * s.width;
       }
-      const int64_t most = s.width == 1 ? kBatch : kBatchStrips;
       s.count = std::min(s.count, most - b.n);
       b.strip[b.strips++] = s;
       b.n += s.count;
@@ -102,6 +118,7 @@ void for_each_vector_batch(const VectorPlan& plan, Body&& body) {
       }
     }
     if (b.n > 0) body(std::as_const(b));
+    _mm_sfence();  // streamed outputs (combine_run) are visible before the threads join
   });
 }
 
@@ -122,13 +139,56 @@ void for_each_batch_run(const VectorBatch& bt, T* a, F&& f) {
 }
 
 // Asks for the cache lines a batch will write, for writing (PREFETCHW), so that their
-// loads from memory overlap the batch's sums and gate instead of stalling its stores.
+// loads from memory overlap the batch's sums and gate instead of stalling its stores
+// (outputs written with plain stores; streamed ones are not read at all).
 template <class T>
 void prefetch_for_write(const VectorBatch& bt, T* out) {
   for_each_batch_run(bt, out, [](T* p, int64_t n) {
     const char* c = reinterpret_cast<const char*>(p);
     for (int64_t k = 0; k < n * (int64_t)sizeof(T); k += 64) _mm_prefetch(c + k, _MM_HINT_ET0);
   });
+}
+
+// out_k = s_k·a_k, or with z: fma(c_k, z_k, s_k·a_k), for k < n, in packets (a ragged
+// tail padded in a register), so every element takes the same arithmetic; the factors
+// per element (kSpread) or one pair for the whole run (s[0], c[0]). With `stream` the
+// packets whose output is 32-byte aligned are written with non-temporal stores, the
+// unaligned head and the tail plainly: the same values either way. The fence is
+// for_each_vector_batch's, once per thread: a batch writes many short runs whose cache
+// lines straddle runs (rows of 4×4 blocks), and a fence after each (as cpu::packet_run
+// has) would push those lines out half written.
+template <class T, bool kSpread, bool kZ>
+inline void combine_run(T* __restrict out, const T* __restrict a, const T* __restrict z, const T* __restrict s,
+                        const T* __restrict c, int64_t n, bool stream) {
+  using V = cpu::Vec<T>;
+  constexpr int L = V::kLanes;
+  const auto ld = [](const T* p, int k) { return V::load(reinterpret_cast<const char*>(p), sizeof(T), k); };
+  const V s0(s[0]), c0(kZ ? c[0] : T(0));
+  const auto f = [&](int64_t i, int k) {
+    const V y = (kSpread ? ld(s + i, k) : s0) * ld(a + i, k);
+    if constexpr (kZ) {
+      return fma_(kSpread ? ld(c + i, k) : c0, ld(z + i, k), y);
+    } else {
+      return y;
+    }
+  };
+  char* o = reinterpret_cast<char*>(out);
+  constexpr int64_t sz = sizeof(T);
+  int64_t i = 0;
+  if (stream) {
+    i = std::min<int64_t>(n, (int64_t)((32 - reinterpret_cast<uintptr_t>(out) % 32) % 32) / sz);
+    if (i > 0) f(0, (int)i).store(o, sz, (int)i);
+    for (; i + L <= n; i += L) f(i, L).stream(o + i * sz);
+  }
+  for (; i + L <= n; i += L) f(i, L).store(o + i * sz, sz, L);
+  if (i < n) f(i, (int)(n - i)).store(o + i * sz, sz, (int)(n - i));
+}
+
+// Whether a kernel writing n elements of T streams its output (cpu::kStreamBytes, as
+// vmap1/vmap2 and the benches' memory floors decide).
+template <class T>
+bool streams(int64_t n) {
+  return n * (int64_t)sizeof(T) >= cpu::kStreamBytes;
 }
 
 // Four elements from p as doubles; the sum of a packet's lanes.
@@ -194,16 +254,33 @@ void strip_sums(const VectorStrip& s, const T* a, const T* b, double* aa, double
   double ca[kBatchColumns], cb[kBatchColumns];
   double* sa = s.width == 1 ? aa : ca;
   double* sb = s.width == 1 ? ab : cb;
+  // Four rows at a time, four columns' sums held in a register meanwhile (the scratch
+  // loaded and stored once per four rows, not per row); each column adds its products
+  // row by row in order with fused multiply-adds, in the packets and the tail alike.
   for (int64_t c = 0; c < cols; ++c) sa[c] = 0;
   if (b)
     for (int64_t c = 0; c < cols; ++c) sb[c] = 0;
-  for (int64_t r = 0; r < s.rows; ++r) {
-    const T* ar = a + s.base + r * s.row_stride;
-    for (int64_t c = 0; c < cols; ++c) sa[c] += (double)ar[c] * ar[c];
-    if (b) {
-      const T* br = b + s.base + r * s.row_stride;
-      for (int64_t c = 0; c < cols; ++c) sb[c] += (double)ar[c] * br[c];
+  for (int64_t r0 = 0; r0 < s.rows; r0 += 4) {
+    const int64_t nr = std::min<int64_t>(4, s.rows - r0);
+    const T* ar = a + s.base + r0 * s.row_stride;
+    const T* br = b ? b + s.base + r0 * s.row_stride : nullptr;
+    int64_t c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      __m256d t = _mm256_loadu_pd(sa + c), u = b ? _mm256_loadu_pd(sb + c) : _mm256_setzero_pd();
+      for (int64_t k = 0; k < nr; ++k) {
+        const __m256d x = load4d(ar + k * s.row_stride + c);
+        t = _mm256_fmadd_pd(x, x, t);
+        if (b) u = _mm256_fmadd_pd(x, load4d(br + k * s.row_stride + c), u);
+      }
+      _mm256_storeu_pd(sa + c, t);
+      if (b) _mm256_storeu_pd(sb + c, u);
     }
+    for (; c < cols; ++c)
+      for (int64_t k = 0; k < nr; ++k) {
+        const double x = ar[k * s.row_stride + c];
+        sa[c] = std::fma(x, x, sa[c]);
+        if (b) sb[c] = std::fma(x, (double)br[k * s.row_stride + c], sb[c]);
+      }
   }
   if (s.width == 1) return;
   for (int64_t i = 0; i < s.count; ++i) {
@@ -257,32 +334,33 @@ void batch_sums(const VectorBatch& bt, const T* a, const T* b, double* aa, doubl
 // out[i·w + j] = in[i] for i < n, j < w.
 template <class T>
 void spread(T* out, const T* in, int64_t n, int64_t w) {
-  if (w == 4) {
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < 4; ++j) out[i * 4 + j] = in[i];
+  if (w == 4) {  // 4×4 blocks: a packet per two vectors (float) or per vector (double)
+    int64_t i = 0;
+    if constexpr (std::is_same_v<T, float>) {
+      const __m256i two = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
+      for (; i + 2 <= n; i += 2) {
+        const __m128 pair = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(in + i)));
+        _mm256_storeu_ps(out + 4 * i, _mm256_permutevar8x32_ps(_mm256_castps128_ps256(pair), two));
+      }
+    }
+    for (; i < n; ++i) cpu::Vec<T>(in[i]).store(reinterpret_cast<char*>(out + 4 * i), sizeof(T), 4);
     return;
   }
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < w; ++j) out[i * w + j] = in[i];
 }
 
-// Per vector i of a strip: out_e = s[i]·a_e, or with z: out_e = s[i]·a_e + c[i]·z_e.
-template <class T>
-void strip_combine(const VectorStrip& st, T* __restrict out, const T* __restrict a, const T* s,
-                   const T* __restrict z, const T* c) {
+// Per vector i of a strip: out_e = s[i]·a_e, or with z: out_e = s[i]·a_e + c[i]·z_e
+// (fma(c, z, s·a)), in packets along the strip's rows (combine_run).
+template <class T, bool kZ>
+void strip_combine(const VectorStrip& st, T* out, const T* a, const T* s, const T* z, const T* c, bool stream) {
   const int64_t cols = st.count * st.width;
-  if (st.rows == 1 || (st.width > 1 && cols > kBatchColumns)) {  // vector by vector, row by row
-    for (int64_t i = 0; i < st.count; ++i) {
-      const T si = s[i], ci = z ? c[i] : T(0);
+  if (cols > kBatchColumns) {  // long vectors: vector by vector, row by row
+    for (int64_t i = 0; i < st.count; ++i)
       for (int64_t r = 0; r < st.rows; ++r) {
         const int64_t o = st.base + i * st.width + r * st.row_stride;
-        if (z) {
-          for (int64_t j = 0; j < st.width; ++j) out[o + j] = si * a[o + j] + ci * z[o + j];
-        } else {
-          for (int64_t j = 0; j < st.width; ++j) out[o + j] = si * a[o + j];
-        }
+        combine_run<T, false, kZ>(out + o, a + o, z + o, s + i, c + i, st.width, stream);
       }
-    }
     return;
   }
   // The strip row by row, each column's factors spread from its vector's.
@@ -291,26 +369,44 @@ void strip_combine(const VectorStrip& st, T* __restrict out, const T* __restrict
   const T* ccol = c;
   if (st.width > 1) {
     spread(sc, s, st.count, st.width);
-    if (z) spread(cc, c, st.count, st.width);
+    if (kZ) spread(cc, c, st.count, st.width);
     scol = sc;
     ccol = cc;
   }
   for (int64_t r = 0; r < st.rows; ++r) {
     const int64_t o = st.base + r * st.row_stride;
-    if (z) {
-      for (int64_t k = 0; k < cols; ++k) out[o + k] = scol[k] * a[o + k] + ccol[k] * z[o + k];
-    } else {
-      for (int64_t k = 0; k < cols; ++k) out[o + k] = scol[k] * a[o + k];
-    }
+    combine_run<T, true, kZ>(out + o, a + o, z + o, scol, ccol, cols, stream);
   }
 }
 
 // The same for the vectors of a batch.
 template <class T>
-void batch_combine(const VectorBatch& bt, T* out, const T* a, const T* s, const T* z = nullptr,
+void batch_combine(const VectorBatch& bt, bool stream, T* out, const T* a, const T* s, const T* z = nullptr,
                    const T* c = nullptr) {
-  for (int64_t k = 0, i = 0; k < bt.strips; i += bt.strip[k++].count)
-    strip_combine(bt.strip[k], out, a, s + i, z, z ? c + i : nullptr);
+  for (int64_t k = 0, i = 0; k < bt.strips; i += bt.strip[k++].count) {
+    if (z) {  // (without z, combine_run reads no z or c: a and s stand in for them)
+      strip_combine<T, true>(bt.strip[k], out, a, s + i, z, c + i, stream);
+    } else {
+      strip_combine<T, false>(bt.strip[k], out, a, s + i, a, s + i, stream);
+    }
+  }
+}
+
+// Lanes [0, k) of a double packet rounded to T, stored at p.
+template <class T>
+void store_as(T* p, cpu::Vec<double> v, int k) {
+  if constexpr (std::is_same_v<T, float>) {
+    const __m128 f = _mm256_cvtpd_ps(v.v);
+    if (k == 4) {
+      _mm_storeu_ps(p, f);
+    } else {
+      alignas(16) float t[4];
+      _mm_store_ps(t, f);
+      for (int j = 0; j < k; ++j) p[j] = t[j];
+    }
+  } else {
+    v.store(reinterpret_cast<char*>(p), sizeof(double), k);
+  }
 }
 
 // What a gate gives the backward for the vectors of a batch: s, s′(r)/r, and ∂s/∂θ
@@ -327,14 +423,15 @@ struct GateGrad {
 // dimension d from their r2[i] = ‖x_{v+i}‖².
 template <class T, class ScaleBatch>
 void vector_forward_batched(const VectorPlan& plan, const T* x, T* y, ScaleBatch&& scale) {
+  const bool stream = streams<T>(plan.numel());
   for_each_vector_batch(plan, [&](const VectorBatch& b) {
     double r2[kBatch], s[kBatch];
-    prefetch_for_write(b, y);
+    if (!stream) prefetch_for_write(b, y);
     batch_sums<T>(b, x, nullptr, r2, nullptr);
     scale(b.v, b.n, b.d, (const double*)r2, (double*)s);
     T st[kBatch];
     for (int64_t i = 0; i < b.n; ++i) st[i] = (T)s[i];
-    batch_combine<T>(b, y, x, st);
+    batch_combine<T>(b, stream, y, x, st);
   });
 }
 
@@ -359,21 +456,28 @@ double vector_backward_batched(const VectorPlan& plan, const T* x, const T* g, T
   // Per-thread partial sums of ∂L/∂θ, added in thread order: reproducible at any
   // thread count (an atomic add would depend on which thread finishes first).
   std::vector<double> parts(omp_get_max_threads(), 0.0);
+  const bool stream = streams<T>(plan.numel());
   for_each_vector_batch(plan, [&](const VectorBatch& b) {
     double r2[kBatch], dot[kBatch], local = 0;
     GateBatch q;
-    prefetch_for_write(b, dx);
+    if (!stream) prefetch_for_write(b, dx);
     batch_sums<T>(b, x, g, r2, dot);
     gate(b.v, b.n, b.d, (const double*)r2, q);
     T s[kBatch], ct[kBatch];
-    for (int64_t i = 0; i < b.n; ++i) {
-      s[i] = (T)q.s[i];
-      ct[i] = (T)((r2[i] == 0 || q.coef[i] == 0) ? 0.0 : q.coef[i] * dot[i]);
+    using D = cpu::Vec<double>;
+    for (int64_t i = 0; i < b.n; i += 4) {  // four vectors at a time
+      const int k = (int)std::min<int64_t>(4, b.n - i);
+      const auto ld = [&](const double* p) { return D::load(reinterpret_cast<const char*>(p + i), sizeof(double), k); };
+      const D c = ld(q.coef), zero(0.0);
+      store_as(s + i, ld(q.s), k);
+      store_as(ct + i, where_((ld(r2) == zero) || (c == zero), zero, c * ld(dot)), k);
+    }
+    for (int64_t i = 0; i < b.n; ++i) {  // (no chain of adds of zeros for a gate without a parameter)
       const double term = q.dparam[i] != 0 ? dot[i] * q.dparam[i] : 0.0;
-      local += term;
+      if (term != 0) local += term;
       if (per_vector) per_vector[b.v + i] = term;
     }
-    batch_combine<T>(b, dx, g, s, x, ct);
+    batch_combine<T>(b, stream, dx, g, s, x, ct);
     parts[omp_get_thread_num()] += local;
   });
   double dparam = 0;
@@ -401,7 +505,8 @@ double vector_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Ga
 // out_v = scale[v]·in_v (one saved scale per vector).
 template <class T>
 void vector_scale(const VectorPlan& plan, const T* in, const T* scale, T* out) {
-  for_each_vector_batch(plan, [&](const VectorBatch& b) { batch_combine<T>(b, out, in, scale + b.v); });
+  const bool stream = streams<T>(plan.numel());
+  for_each_vector_batch(plan, [&](const VectorBatch& b) { batch_combine<T>(b, stream, out, in, scale + b.v); });
 }
 
 // out[v] = Σ a_e·b_e over the elements of vector v, accumulated in double (b = a gives

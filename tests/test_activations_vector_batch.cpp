@@ -19,6 +19,7 @@
 #include <functional>
 
 #include "activations/special.h"
+#include "core/philox.h"
 #include "core/parallel.h"
 #include "core/random.h"
 #include "test_activations_common.h"
@@ -199,4 +200,83 @@ TEST_CASE("vector activations, batched: blocks(4) of a map equal last_dim on the
     CHECK(allclose(rows(yb.data()).to(kFloat64), yr.data().to(kFloat64), tol, 1e-30));
     CHECK(allclose(rows(xb.grad()).to(kFloat64), xr.grad().to(kFloat64), 4 * tol, 4 * tol));
   }
+}
+
+TEST_CASE("vector activations, batched: streamed outputs equal plainly stored ones, bit for bit") {
+  // Outputs of at least cpu::kStreamBytes (16 MiB) are written with non-temporal stores,
+  // smaller ones plainly; each vector's value is its own, so a large tensor's result
+  // sample by sample equals the result of that sample alone (plain stores). Blocks(4) on
+  // 115×115 (rows at unaligned addresses, ragged edge blocks), channels with 115·115
+  // positions, last_dim of 115: every kernel's unaligned heads and ragged tails.
+  Generator gen(74);
+  for (DType dt : {kFloat32, kFloat64}) {
+    const int64_t n = 4, c = dt == kFloat32 ? 80 : 40;  // 4.2M elements, 16.9 MB / 33.9 MB
+    const Tensor x = randn({n, c, 115, 115}, dt, &gen), g = randn({n, c, 115, 115}, dt, &gen);
+    REQUIRE(x.nbytes() >= (size_t)(16 << 20));
+    REQUIRE(x.nbytes() / n < (size_t)(16 << 20));
+    const Variable sigma(full({1}, 0.8, kFloat64));
+    for (const G& grouping : {G::blocks(4), G::channels(), G::last_dim()}) {
+      // The probabilistic form's masks are drawn over the whole tensor, so only its
+      // backward (dx = p·g, vector_scale) is compared.
+      const std::vector<std::pair<std::string, std::function<Variable(const Variable&)>>> fns = {
+          {"vec_gelu", [&](const Variable& v) { return vec_gelu(v, grouping); }},
+          {"vec_erf", [&](const Variable& v) { return vec_erf(v, sigma, grouping); }},
+          {"probabilistic_vec_gelu", [&](const Variable& v) {
+             Generator pg(5);
+             return probabilistic_vec_gelu(v, grouping, true, &pg);
+           }}};
+      for (const auto& [name, f] : fns) {
+        INFO(name << " " << grouping.str() << (dt == kFloat32 ? " float32" : " float64"));
+        Variable xv(x, true);
+        Variable y = f(xv);
+        y.backward(g);
+        for (int64_t i = 0; i < n; ++i) {
+          Variable xi(x.select(0, i).unsqueeze(0).contiguous(), true);
+          Variable yi = f(xi);
+          yi.backward(g.select(0, i).unsqueeze(0).contiguous());
+          if (name != "probabilistic_vec_gelu") CHECK(allclose(y.data().select(0, i).unsqueeze(0), yi.data(), 0, 0));
+          CHECK(allclose(xv.grad().select(0, i).unsqueeze(0), xi.grad(), 0, 0));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("vector activations, batched: probabilistic VecGELU's masks are the scalar Philox draws") {
+  // The kernel draws eight vectors' uniforms at once (philox4x32_w0_x8); vector v's mask
+  // must be [u_v ≤ p_v] with u_v = philox_uniform(philox4x32(seed, offset + v).w[0]), the
+  // draw the CUDA kernel makes. 27 vectors (not a multiple of eight), counters that cross
+  // 2^32 (the counter's high word). Masks with |u − p| < 1e-12 are skipped (p's rounding).
+  Generator xgen(32), gen(31);
+  const Tensor x = randn({1, 3, 9, 10}, kFloat64, &xgen) * 0.7;  // p across (0, 1)
+  gen.advance((uint64_t(1) << 32) - 13);
+  const uint64_t seed = gen.seed(), offset = gen.offset();
+  const VectorPlan plan(x.shape(), G::blocks(4), "test");
+  const std::vector<double> y =
+      probabilistic_vec_gelu(Variable(x), G::blocks(4), true, &gen).data().to_vector<double>();
+  const std::vector<double> xv = x.to_vector<double>();
+  int64_t kept = 0, checked = 0;
+  for (int64_t v = 0; v < plan.count(); ++v) {
+    const VectorPatch p = plan.patch(v);
+    double r2 = 0;
+    bool all_kept = true, all_zero = true;
+    for (int64_t i = 0; i < p.rows; ++i)
+      for (int64_t j = 0; j < p.cols; ++j) {
+        const int64_t o = p.base + i * p.row_stride + j;
+        r2 += xv[o] * xv[o];
+        all_kept &= y[o] == xv[o];
+        all_zero &= y[o] == 0.0;
+      }
+    REQUIRE((all_kept || all_zero));
+    const double prob = special::gammainc_p(0.5 * (double)p.dim(), 0.5 * r2);
+    const double u = philox_uniform(philox4x32(seed, offset + (uint64_t)v).w[0]);
+    if (std::abs(u - prob) < 1e-12) continue;
+    INFO("vector " << v << " u " << u << " p " << prob);
+    CHECK(all_kept == (u <= prob));
+    kept += all_kept;
+    ++checked;
+  }
+  CHECK(checked >= 26);
+  CHECK(kept > 0);
+  CHECK(kept < checked);
 }
