@@ -186,8 +186,10 @@ bool winograd_applies(const ConvGeometry& g) {
   // Below 16 channels on either side the transforms outweigh the saved multiply-adds.
   return g.KH == 3 && g.KW == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.groups == 1 &&
          g.C >= 16 && g.O >= 16 && g.N > 0 && g.OH > 0 && g.OW > 0 &&
-         // lane_origins divides tile numbers in float32, exact below 2^22 tiles per image.
-         (g.OH / kWinoTile + 1) * (g.OW / kWinoTile + 1) < (int64_t(1) << 22);
+         // lane_origins divides tile numbers in float32, exact below 2^22 tiles per image;
+         // the gathers index a plane with 32-bit offsets.
+         (g.OH / kWinoTile + 1) * (g.OW / kWinoTile + 1) < (int64_t(1) << 22) &&
+         (g.H + 2 * g.ph + 8) * (g.W + 2 * g.pw + 8) < (int64_t(1) << 31);
 }
 
 WinogradPlan winograd_plan(const ConvGeometry& g, size_t elem) {
