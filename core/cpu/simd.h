@@ -130,21 +130,27 @@ inline __m256 expm1(__m256 z) {
                           _mm256_cmp_ps(k, _mm256_setzero_ps(), _CMP_EQ_OQ));
 }
 
-// e^(z + dz) for −87.3 ≤ z ≤ 0 and |dz| ≤ 2^-20·|z| (Φ's e^(−a²/2), a²/2 split in two):
+// e^(z + dz) for −105.2 ≤ z ≤ 0 and |dz| ≤ 2^-20·|z| (Φ's e^(−a²/2), a²/2 split in two):
 // dz joins the reduced argument r, where it is not lost. k comes from adding 1.5·2^23 + 127:
-// the float's low bits are then k + 127, ready to shift into 2^k's exponent.
-inline __m256 exp_negative_normal(__m256 z, __m256 dz) {
+// the float's low bits are then k + 127, ready to shift into 2^k's exponent. No clamps:
+// below z = −87.33, where e^z leaves the normal floats, the result is 0 (the mask also
+// passes NaN lanes on).
+inline __m256 exp_nonpositive(__m256 z, __m256 dz) {
   const __m256 shifter = _mm256_set1_ps(12583039.f);  // 1.5·2^23 + 127
   const __m256 kb = _mm256_fmadd_ps(z, _mm256_set1_ps(1.44269504f), shifter);
   const __m256 r = _mm256_add_ps(exp_r(z, _mm256_sub_ps(kb, shifter)), dz);
   const __m256 two_k = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(kb), 23));
-  return _mm256_mul_ps(exp_p(r), two_k);
+  return _mm256_and_ps(_mm256_mul_ps(exp_p(r), two_k), _mm256_cmp_ps(z, _mm256_set1_ps(-87.33f), _CMP_NLT_UQ));
 }
 
-// The same for −105.2 ≤ z ≤ 0: below z = −87.33, where e^z leaves the normal floats, the
-// result is 0 (the mask also passes NaN lanes on).
-inline __m256 exp_nonpositive(__m256 z, __m256 dz) {
-  return _mm256_and_ps(exp_negative_normal(z, dz), _mm256_cmp_ps(z, _mm256_set1_ps(-87.33f), _CMP_NLT_UQ));
+// The same for −4.5 ≤ z ≤ 0 (Φ's central piece), with ln2 in one part: k ≤ 7 times its
+// rounding (1.9e-9) moves r by under 1.4e-8, a fifth of an ulp; one fma and the mask fewer.
+inline __m256 exp_small(__m256 z, __m256 dz) {
+  const __m256 shifter = _mm256_set1_ps(12583039.f);  // 1.5·2^23 + 127
+  const __m256 kb = _mm256_fmadd_ps(z, _mm256_set1_ps(1.44269504f), shifter);
+  const __m256 r = _mm256_add_ps(_mm256_fmadd_ps(_mm256_sub_ps(kb, shifter), _mm256_set1_ps(-0.693147182f), z), dz);
+  const __m256 two_k = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(kb), 23));
+  return _mm256_mul_ps(exp_p(r), two_k);
 }
 
 // log1p(u) for 0 ≤ u ≤ 1 (softplus's log1p(e^−|z|)), ≤ 1 ulp (tests/test_simd.cpp), with no
@@ -317,7 +323,7 @@ inline CdfPdf<Vec<float>> normal_cdf_pdf_(Vec<float> x) {
   // A NaN lane compares unordered, so its packet takes the second branch.
   const __m256 tail = _mm256_cmp_ps(a, _mm256_set1_ps(phi::kCentralEnd), _CMP_NLE_UQ);
   if (__builtin_expect(!_mm256_movemask_ps(tail), 1)) {
-    e = phi::exp_negative_normal(nh, nl);  // z ≥ −4.5
+    e = phi::exp_small(nh, nl);  // z ≥ −4.5
   } else {
     // The piece: the binade of a − 2 (1, 2, 4, 8), i.e. its exponent, whose low two bits
     // vpermilps reads to pick a lane within each 128-bit half. (A central lane picks some
@@ -328,7 +334,7 @@ inline CdfPdf<Vec<float>> normal_cdf_pdf_(Vec<float> x) {
     __m256 ht = pick(phi::kCoef[8]);
     for (int j = 7; j >= 0; --j) ht = _mm256_fmadd_ps(ht, t, pick(phi::kCoef[j]));
     h = _mm256_blendv_ps(h, ht, tail);
-    e = phi::exp_nonpositive(nh, nl);  // equal to the above for z ≥ −4.5
+    e = _mm256_blendv_ps(phi::exp_small(nh, nl), phi::exp_nonpositive(nh, nl), tail);
   }
   const __m256 q = _mm256_mul_ps(e, h);  // Φ(−a)
   // Φ(x) = q for x < 0, 1 − q for x ≥ 0: blendv picks by x's sign bit (Φ(±0) = ½ either way).
