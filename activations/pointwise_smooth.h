@@ -50,13 +50,14 @@ struct Mish {
 
 // y = log(1 + e^(βx))/β = (max(βx, 0) + log1p(e^−|βx|))/β, overflow-free;
 // dy/dx = e^(βx)/(1 + e^(βx)) = σ(βx). Above the threshold (βx > threshold) y = x
-// and dy/dx = 1, as torch (the two agree to ~e^−threshold).
+// and dy/dx = 1, as torch (the two agree to ~e^−threshold). e^−|βx| lies in [0, 1],
+// where log1p_unit_ needs no special cases.
 struct Softplus {
   double beta, threshold;
   template <class T>
   TG_HD T f(T x) const {
     const T z = x * T(beta);
-    return where_(z > T(threshold), x, (max_(z, T(0)) + log1p_(exp_(-abs_(z)))) * T(1 / beta));  // a multiply, not a divide
+    return where_(z > T(threshold), x, (max_(z, T(0)) + log1p_unit_(exp_(-abs_(z)))) * T(1 / beta));  // a multiply, not a divide
   }
   template <class T>
   TG_HD T df(T g, T x) const {

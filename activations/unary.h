@@ -33,7 +33,7 @@ struct UnaryKernels {
     Tensor y = empty_like(x);
     cpu::dispatch_float(x.dtype(), name, [&](auto zero) {
       using V = cpu::Vec<decltype(zero)>;
-      cpu::vmap1<decltype(zero)>(y, x, [&op](V v) { return op.f(v); });
+      cpu::vmap1<decltype(zero)>(y, x, [op](V v) { return op.f(v); });  // op by value: see vmap1
     });
     return y;
   }
@@ -41,7 +41,7 @@ struct UnaryKernels {
     Tensor dx = empty_like(s);
     cpu::dispatch_float(s.dtype(), name, [&](auto zero) {
       using V = cpu::Vec<decltype(zero)>;
-      cpu::vmap2<decltype(zero)>(dx, g, s, [&op](V gv, V sv) { return op.df(gv, sv); });
+      cpu::vmap2<decltype(zero)>(dx, g, s, [op](V gv, V sv) { return op.df(gv, sv); });
     });
     return dx;
   }

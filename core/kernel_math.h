@@ -31,6 +31,7 @@ TG_SCALAR_MATH(exp_, exp)
 TG_SCALAR_MATH(expm1_, expm1)
 TG_SCALAR_MATH(log_, log)
 TG_SCALAR_MATH(log1p_, log1p)
+TG_SCALAR_MATH(log1p_unit_, log1p)  // log1p for 0 ≤ x ≤ 1 only: the float32 packets' is cheaper
 TG_SCALAR_MATH(tanh_, tanh)
 TG_SCALAR_MATH(erf_, erf)
 TG_SCALAR_MATH(erfc_, erfc)

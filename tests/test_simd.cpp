@@ -12,6 +12,7 @@
 
 #include "activations/activations.h"
 #include "activations/pointwise_basic.h"
+#include "activations/pointwise_smooth.h"
 #include "core/cpu/simd.h"
 
 using namespace tg;
@@ -68,7 +69,8 @@ TEST_CASE("simd: float32 math functions are within their ulp bounds, tails inclu
     const char* name;
     double (*measure)();
     double bound;  // SLEEF's: 1.0 ulp (u10; erf measured 1.09), 1.5 (erfc, u15), 3.5 (tanh, u35);
-                   // exp and expm1 are tapegrad's own inline ones (fmath): 0.88 and 1.52 measured
+                   // exp, expm1 and log1p on [0, 1] are tapegrad's own inline ones (fmath):
+                   // 0.88, 1.52 and 0.92 measured
   };
 #define TG_ULP(f, lo, hi)                                                                                      \
   [] {                                                                                                        \
@@ -79,6 +81,8 @@ TEST_CASE("simd: float32 math functions are within their ulp bounds, tails inclu
       {"log1p", TG_ULP(log1p, -0.9999999f, FLT_MAX), 1.0}, {"log", TG_ULP(log, FLT_MIN, FLT_MAX), 1.0},
       {"tanh", TG_ULP(tanh, -20, 20), 3.5},              {"erf", TG_ULP(erf, -6, 6), 1.1},
       {"erfc", TG_ULP(erfc, -6, 9.2f), 1.5},
+      {"log1p_unit", [] { return max_ulp_error([](V x) { return log1p_unit_(x); }, [](double x) { return std::log1p(x); }, 0, 1); },
+       1.0},
   };
 #undef TG_ULP
   for (const Case& c : cases) {
@@ -125,6 +129,36 @@ TEST_CASE("simd: the float32 packet normal CDF and density are within 3 ulp and 
   CHECK(out[4] == 0.0f);
   CHECK(out[5] == 0.0f);
   CHECK(std::isnan(out[6]));
+}
+
+TEST_CASE("simd: float32 softplus is within 2 ulp, both tails included") {
+  // log(1 + e^x) in float64 (log1p of e^x for x ≤ 0, x + log1p(e^−x) above): far below a
+  // float's ulp. Above the threshold 20 softplus returns x (torch's), which the float rounds to.
+  const act::Softplus sp{1.0, 20.0};
+  const double err = max_ulp_error([&](V x) { return sp.f(x); },
+                                   [](double x) { return x > 20 ? x : std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))); },
+                                   -87.0f, 40.0f);
+  MESSAGE("softplus: " << err << " ulp");
+  CHECK(err <= 2.0);
+}
+
+TEST_CASE("simd: a lane's normal CDF and density do not depend on the other lanes of its packet") {
+  // A packet with every lane in |x| ≤ 3 evaluates the central polynomial alone, any other
+  // the tail pieces too: a lane of the grid gets the same bits either way (the grid is
+  // sorted by magnitude, so its packets mostly take the first branch; with one lane
+  // moved to 4.5 every packet takes the second).
+  const std::vector<float> xs = dense_grid(-14.0f, 14.0f);
+  size_t differ = 0;
+  for (size_t i = 0; i + V::kLanes <= xs.size(); i += V::kLanes) {
+    const V x = V::load(reinterpret_cast<const char*>(&xs[i]), sizeof(float), V::kLanes);
+    V moved = x;
+    moved.v[V::kLanes - 1] = 4.5f;
+    const CdfPdf<V> p = normal_cdf_pdf_(x), q = normal_cdf_pdf_(moved);
+    for (int j = 0; j + 1 < V::kLanes; ++j)
+      differ += std::bit_cast<uint32_t>(p.cdf.v[j]) != std::bit_cast<uint32_t>(q.cdf.v[j]) ||
+                std::bit_cast<uint32_t>(p.pdf.v[j]) != std::bit_cast<uint32_t>(q.pdf.v[j]);
+  }
+  CHECK(differ == 0);
 }
 
 TEST_CASE("simd: GELU's float32 gradient is within a few ulps of its own size scale") {
