@@ -114,21 +114,21 @@ void chi_gate_packets(int64_t d, int64_t n, const double* r2, double* p, double*
     }
     for (int q = 0; q < np; ++q) dpv[q] = ex[q] * pw[q] * V(kInverseFactorial.v[a - 1]);
   };
-  // The series for the m ≤ 4·kP vectors at[0, m): p[at[j]] = ∂P/∂x·x/a·Σ_n x^n/((a+1)···(a+n)).
+  // The series for the m ≤ 4·kP vectors at[0, m) (all kP packets, the unused lanes
+  // repeating at[0]: constant trip counts, unrolled): p[at[j]] = ∂P/∂x·x/a·Σ_n x^n/((a+1)···(a+n)).
   int64_t at[4 * kP + 4 * kP];
   int64_t pending = 0;
   const auto series = [&](int64_t m) {
-    const int np = (int)(m + 3) / 4;
     alignas(32) double xs[4 * kP];
     for (int64_t j = 0; j < 4 * kP; ++j) xs[j] = 0.5 * r2[at[j < m ? j : 0]];
     V xv[kP], ex[kP], dpv[kP], h[kP];
-    for (int q = 0; q < np; ++q) xv[q] = V(_mm256_load_pd(xs + 4 * q));
-    for (int q = 0; q < np; ++q) ex[q] = exp_neg(xv[q]);
-    density(xv, ex, dpv, np);
-    for (int q = 0; q < np; ++q) h[q] = V(c[terms - 1]);
+    for (int q = 0; q < kP; ++q) xv[q] = V(_mm256_load_pd(xs + 4 * q));
+    for (int q = 0; q < kP; ++q) ex[q] = exp_neg(xv[q]);
+    density(xv, ex, dpv, kP);
+    for (int q = 0; q < kP; ++q) h[q] = V(c[terms - 1]);
     for (int64_t k = terms - 2; k >= 0; --k)
-      for (int q = 0; q < np; ++q) h[q] = fma_(h[q], xv[q], V(c[k]));
-    for (int q = 0; q < np; ++q) {
+      for (int q = 0; q < kP; ++q) h[q] = fma_(h[q], xv[q], V(c[k]));
+    for (int q = 0; q < kP; ++q) {
       const V ps = dpv[q] * xv[q] * V(reciprocal(a)) * h[q];
       for (int64_t j = 4 * q; j < std::min<int64_t>(m, 4 * q + 4); ++j) p[at[j]] = ps.v[j - 4 * q];
     }
