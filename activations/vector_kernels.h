@@ -404,10 +404,6 @@ void blocks4_combine(const VectorStrip& st, T* out, const T* a, const T* s, cons
 // (fma(c, z, s·a)), in packets along the strip's rows (combine_run).
 template <class T, bool kZ>
 void strip_combine(const VectorStrip& st, T* out, const T* a, const T* s, const T* z, const T* c, bool stream) {
-  if (st.width == 4 && st.rows > 1) {
-    blocks4_combine<T, kZ>(st, out, a, s, z, c, stream);
-    return;
-  }
   const int64_t cols = st.count * st.width;
   if (cols > kBatchColumns) {  // long vectors: vector by vector, row by row
     for (int64_t i = 0; i < st.count; ++i)
@@ -437,9 +433,16 @@ void strip_combine(const VectorStrip& st, T* out, const T* a, const T* s, const 
 template <class T>
 void batch_combine(const VectorBatch& bt, bool stream, T* out, const T* a, const T* s, const T* z = nullptr,
                    const T* c = nullptr) {
+  const bool blocks4 = bt.strip[0].width == 4 && bt.strip[0].rows > 1;  // (a batch's strips share a shape)
   for (int64_t k = 0, i = 0; k < bt.strips; i += bt.strip[k++].count) {
     if (z) {  // (without z, combine_run reads no z or c: a and s stand in for them)
-      strip_combine<T, true>(bt.strip[k], out, a, s + i, z, c + i, stream);
+      if (blocks4) {
+        blocks4_combine<T, true>(bt.strip[k], out, a, s + i, z, c + i, stream);
+      } else {
+        strip_combine<T, true>(bt.strip[k], out, a, s + i, z, c + i, stream);
+      }
+    } else if (blocks4) {
+      blocks4_combine<T, false>(bt.strip[k], out, a, s + i, a, s + i, stream);
     } else {
       strip_combine<T, false>(bt.strip[k], out, a, s + i, a, s + i, stream);
     }
