@@ -99,20 +99,20 @@ void chi_gate_packets(int64_t d, int64_t n, const double* r2, double* p, double*
   const V series_below(std::max(1.0, (double)a - 1.8 * std::sqrt((double)a)));
   const double* c = series_coefficients().c[a];
   const int64_t terms = series_coefficients().terms[a];
-  // x^(a−1)·e^(−x)/(a−1)! (= ∂P/∂x) with x^(a−1) by squaring, for packets [0, np).
-  const auto density = [a](const V* xv, const V* ex, V* dpv, int np) {
+  // x^(a−1)·e^(−x)/(a−1)! (= ∂P/∂x) with x^(a−1) by squaring, for kP packets.
+  const auto density = [a](const V* xv, const V* ex, V* dpv) {
     V pw[kP], base[kP];
-    for (int q = 0; q < np; ++q) {
+    for (int q = 0; q < kP; ++q) {
       pw[q] = V(1.0);
       base[q] = xv[q];
     }
     for (int64_t e = a - 1; e > 0; e >>= 1) {
-      for (int q = 0; q < np; ++q) {
+      for (int q = 0; q < kP; ++q) {
         if (e & 1) pw[q] = pw[q] * base[q];
         base[q] = base[q] * base[q];
       }
     }
-    for (int q = 0; q < np; ++q) dpv[q] = ex[q] * pw[q] * V(kInverseFactorial.v[a - 1]);
+    for (int q = 0; q < kP; ++q) dpv[q] = ex[q] * pw[q] * V(kInverseFactorial.v[a - 1]);
   };
   // The series for the m ≤ 4·kP vectors at[0, m) (all kP packets, the unused lanes
   // repeating at[0]: constant trip counts, unrolled): p[at[j]] = ∂P/∂x·x/a·Σ_n x^n/((a+1)···(a+n)).
@@ -124,7 +124,7 @@ void chi_gate_packets(int64_t d, int64_t n, const double* r2, double* p, double*
     V xv[kP], ex[kP], dpv[kP], h[kP];
     for (int q = 0; q < kP; ++q) xv[q] = V(_mm256_load_pd(xs + 4 * q));
     for (int q = 0; q < kP; ++q) ex[q] = exp_neg(xv[q]);
-    density(xv, ex, dpv, kP);
+    density(xv, ex, dpv);
     for (int q = 0; q < kP; ++q) h[q] = V(c[terms - 1]);
     for (int64_t k = terms - 2; k >= 0; --k)
       for (int q = 0; q < kP; ++q) h[q] = fma_(h[q], xv[q], V(c[k]));
@@ -146,7 +146,7 @@ void chi_gate_packets(int64_t d, int64_t n, const double* r2, double* p, double*
     for (int64_t j = a - 2; j >= 0; --j)
       for (int q = 0; q < kP; ++q) sum[q] = fma_(sum[q], xv[q], V(kInverseFactorial.v[j]));
     for (int q = 0; q < kP; ++q) pv[q] = V(1.0) - ex[q] * sum[q];
-    if (dp != nullptr) density(xv, ex, dpv, kP);
+    if (dp != nullptr) density(xv, ex, dpv);
     for (int q = 0; q < kP; ++q) {
       const int64_t i = i0 + 4 * q;
       pv[q].store(reinterpret_cast<char*>(p + i), sizeof(double), lanes[q]);
