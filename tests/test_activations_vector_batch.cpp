@@ -207,35 +207,39 @@ TEST_CASE("vector activations, batched: streamed outputs equal plainly stored on
   // smaller ones plainly; each vector's value is its own, so a large tensor's result
   // sample by sample equals the result of that sample alone (plain stores). Blocks(4) on
   // 115×115 (rows at unaligned addresses, ragged edge blocks), channels with 115·115
-  // positions, last_dim of 115: every kernel's unaligned heads and ragged tails.
+  // positions, last_dim of 115: every kernel's unaligned heads and ragged tails; and on
+  // 64×64 (every row 32-byte aligned: the 4×4 blocks' packets all streamed).
   Generator gen(74);
-  for (DType dt : {kFloat32, kFloat64}) {
-    const int64_t n = 4, c = dt == kFloat32 ? 80 : 40;  // 4.2M elements, 16.9 MB / 33.9 MB
-    const Tensor x = randn({n, c, 115, 115}, dt, &gen), g = randn({n, c, 115, 115}, dt, &gen);
-    REQUIRE(x.nbytes() >= (size_t)(16 << 20));
-    REQUIRE(x.nbytes() / n < (size_t)(16 << 20));
-    const Variable sigma(full({1}, 0.8, kFloat64));
-    for (const G& grouping : {G::blocks(4), G::channels(), G::last_dim()}) {
-      // The probabilistic form's masks are drawn over the whole tensor, so only its
-      // backward (dx = p·g, vector_scale) is compared.
-      const std::vector<std::pair<std::string, std::function<Variable(const Variable&)>>> fns = {
-          {"vec_gelu", [&](const Variable& v) { return vec_gelu(v, grouping); }},
-          {"vec_erf", [&](const Variable& v) { return vec_erf(v, sigma, grouping); }},
-          {"probabilistic_vec_gelu", [&](const Variable& v) {
-             Generator pg(5);
-             return probabilistic_vec_gelu(v, grouping, true, &pg);
-           }}};
-      for (const auto& [name, f] : fns) {
-        INFO(name << " " << grouping.str() << (dt == kFloat32 ? " float32" : " float64"));
-        Variable xv(x, true);
-        Variable y = f(xv);
-        y.backward(g);
-        for (int64_t i = 0; i < n; ++i) {
-          Variable xi(x.select(0, i).unsqueeze(0).contiguous(), true);
-          Variable yi = f(xi);
-          yi.backward(g.select(0, i).unsqueeze(0).contiguous());
-          if (name != "probabilistic_vec_gelu") CHECK(allclose(y.data().select(0, i).unsqueeze(0), yi.data(), 0, 0));
-          CHECK(allclose(xv.grad().select(0, i).unsqueeze(0), xi.grad(), 0, 0));
+  for (const int64_t w : {115, 64}) {
+    for (DType dt : {kFloat32, kFloat64}) {
+      // 115: 4.2M float32 or 2.1M float64 elements, 16.9 MB; 64: 4.3M or 2.1M, 17.0 MB
+      const int64_t n = 4, c = (dt == kFloat32 ? 80 : 40) * (w == 64 ? 13 : 4) / 4;
+      const Tensor x = randn({n, c, w, w}, dt, &gen), g = randn({n, c, w, w}, dt, &gen);
+      REQUIRE(x.nbytes() >= (size_t)(16 << 20));
+      REQUIRE(x.nbytes() / n < (size_t)(16 << 20));
+      const Variable sigma(full({1}, 0.8, kFloat64));
+      for (const G& grouping : {G::blocks(4), G::channels(), G::last_dim()}) {
+        // The probabilistic form's masks are drawn over the whole tensor, so only its
+        // backward (dx = p·g, vector_scale) is compared.
+        const std::vector<std::pair<std::string, std::function<Variable(const Variable&)>>> fns = {
+            {"vec_gelu", [&](const Variable& v) { return vec_gelu(v, grouping); }},
+            {"vec_erf", [&](const Variable& v) { return vec_erf(v, sigma, grouping); }},
+            {"probabilistic_vec_gelu", [&](const Variable& v) {
+               Generator pg(5);
+               return probabilistic_vec_gelu(v, grouping, true, &pg);
+             }}};
+        for (const auto& [name, f] : fns) {
+          INFO(name << " " << grouping.str() << " " << w << "x" << w << (dt == kFloat32 ? " float32" : " float64"));
+          Variable xv(x, true);
+          Variable y = f(xv);
+          y.backward(g);
+          for (int64_t i = 0; i < n; ++i) {
+            Variable xi(x.select(0, i).unsqueeze(0).contiguous(), true);
+            Variable yi = f(xi);
+            yi.backward(g.select(0, i).unsqueeze(0).contiguous());
+            if (name != "probabilistic_vec_gelu") CHECK(allclose(y.data().select(0, i).unsqueeze(0), yi.data(), 0, 0));
+            CHECK(allclose(xv.grad().select(0, i).unsqueeze(0), xi.grad(), 0, 0));
+          }
         }
       }
     }
