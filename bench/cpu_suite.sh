@@ -2,7 +2,7 @@
 # Every CPU figure of the README's benchmark table and docs/activations.md's cost table,
 # in one run, each tapegrad figure beside its PyTorch peer (same thread count, both
 # sides flush-denormal on). Prints the machine and its load first: on a shared machine
-# the ratios are indications only. About 15 minutes on 2 quiet cores.
+# the ratios are indications only. About 3 minutes on 2 quiet cores.
 # Usage: bench/cpu_suite.sh [build dir (default build)] [threads (default 2)]
 # Needs python3 with torch and numpy (pip) and the Fashion-MNIST files (scripts/setup-deps).
 set -euo pipefail
