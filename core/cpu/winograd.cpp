@@ -157,6 +157,41 @@ void gather_windows(const T* plane, int64_t H, int64_t W, const WinogradPlan& p,
   }
 }
 
+// The 36 packets of one channel's tiles [k, k + L) in a transformed buffer laid out
+// [position][channel][tile], positions ld elements apart (src/dst at position 0).
+template <class T>
+void load_positions(const T* src, int64_t ld, Vec<T> (&m)[kWinoPatch][kWinoPatch]) {
+  for (int i = 0; i < kWinoPatch; ++i)
+    for (int j = 0; j < kWinoPatch; ++j)
+      m[i][j] = Vec<T>::load(reinterpret_cast<const char*>(src + (i * kWinoPatch + j) * ld), sizeof(T), Vec<T>::kLanes);
+}
+template <class T>
+void store_positions(const Vec<T> (&m)[kWinoPatch][kWinoPatch], T* dst, int64_t ld) {
+  for (int i = 0; i < kWinoPatch; ++i)
+    for (int j = 0; j < kWinoPatch; ++j)
+      m[i][j].store(reinterpret_cast<char*>(dst + (i * kWinoPatch + j) * ld), sizeof(T), Vec<T>::kLanes);
+}
+
+// Lane l of an R×R window of packets, spilled to win[i][j][l], into the H×W plane at
+// (r0, c0), clipped to the plane: written, or added (Add: overlapping input patches).
+template <int R, bool Add, class T, int L>
+void scatter_window(T* plane, int64_t H, int64_t W, int64_t r0, int64_t c0, const T (&win)[R][R][L], int l) {
+  for (int i = 0; i < R; ++i) {
+    const int64_t r = r0 + i;
+    if (r < 0 || r >= H) continue;
+    T* row = plane + r * W;
+    for (int j = 0; j < R; ++j) {
+      const int64_t c = c0 + j;
+      if (c < 0 || c >= W) continue;
+      if constexpr (Add) {
+        row[c] += win[i][j][l];
+      } else {
+        row[c] = win[i][j][l];
+      }
+    }
+  }
+}
+
 // The input patches of tiles [t0, t0 + L) of one channel plane (H×W), transformed:
 // V[p·ld + l] for the 36 positions p.
 template <class T>
@@ -165,9 +200,7 @@ void input_packet(const T* plane, const ConvGeometry& g, const WinogradPlan& p, 
   P d[kWinoPatch][kWinoPatch], v[kWinoPatch][kWinoPatch];
   gather_windows(plane, g.H, g.W, p, t0, g, false, d);
   transform2d(d, v, kBt, kBt);
-  for (int i = 0; i < kWinoPatch; ++i)
-    for (int j = 0; j < kWinoPatch; ++j)
-      v[i][j].store(reinterpret_cast<char*>(V + (i * kWinoPatch + j) * ld), sizeof(T), P::kLanes);
+  store_positions(v, V, ld);
 }
 
 // Transforms every channel plane of image x_n for tiles [t0, t0 + block) into
@@ -254,19 +287,14 @@ void winograd_forward_block(const T* x_n, const T* U, const T* bias, T* y_n, con
     T* plane = y_n + o * OHW;
     for (int64_t k = 0; k < p.block && t0 + k < p.tiles; k += L) {
       P m[kWinoPatch][kWinoPatch], y[kWinoTile][kWinoTile];
-      const T* src = M + o * p.block + k;
-      for (int i = 0; i < kWinoPatch; ++i)
-        for (int j = 0; j < kWinoPatch; ++j)
-          m[i][j] = P::load(reinterpret_cast<const char*>(src + (i * kWinoPatch + j) * ld), sizeof(T), L);
+      load_positions(M + o * p.block + k, ld, m);
       transform2d(m, y, kAt, kAt);
       alignas(32) T out[kWinoTile][kWinoTile][L];
       for (int i = 0; i < kWinoTile; ++i)
         for (int j = 0; j < kWinoTile; ++j) (y[i][j] + P(bo)).store(reinterpret_cast<char*>(out[i][j]), sizeof(T), L);
       for (int l = 0; l < L && t0 + k + l < p.tiles; ++l) {
-        const int64_t t = t0 + k + l, oh0 = (t / p.TW) * kWinoTile, ow0 = (t % p.TW) * kWinoTile;
-        const int64_t rows = std::min<int64_t>(kWinoTile, g.OH - oh0), cols = std::min<int64_t>(kWinoTile, g.OW - ow0);
-        for (int64_t i = 0; i < rows; ++i)
-          for (int64_t j = 0; j < cols; ++j) plane[(oh0 + i) * g.OW + ow0 + j] = out[i][j][l];
+        const int64_t t = t0 + k + l;
+        scatter_window<kWinoTile, false>(plane, g.OH, g.OW, (t / p.TW) * kWinoTile, (t % p.TW) * kWinoTile, out, l);
       }
     }
   }
@@ -288,10 +316,7 @@ void winograd_backward_image(const T* gy_n, const T* x_n, const T* U, T* gx_n, T
         P q[kWinoTile][kWinoTile], z[kWinoPatch][kWinoPatch];
         gather_windows(gy_n + o * OHW, g.OH, g.OW, p, t0 + k, g, true, q);
         transform2d(q, z, kA, kA);
-        T* dst = Yb + o * p.block + k;
-        for (int i = 0; i < kWinoPatch; ++i)
-          for (int j = 0; j < kWinoPatch; ++j)
-            z[i][j].store(reinterpret_cast<char*>(dst + (i * kWinoPatch + j) * ldy), sizeof(T), L);
+        store_positions(z, Yb + o * p.block + k, ldy);
       }
     if (dU) {
       input_block(x_n, g, p, t0, V);
@@ -309,25 +334,14 @@ void winograd_backward_image(const T* gy_n, const T* x_n, const T* U, T* gx_n, T
       T* plane = gx_n + c * g.H * g.W;
       for (int64_t k = 0; k < p.block && t0 + k < p.tiles; k += L) {
         P z[kWinoPatch][kWinoPatch], d[kWinoPatch][kWinoPatch];
-        const T* src = V + c * p.block + k;
-        for (int i = 0; i < kWinoPatch; ++i)
-          for (int j = 0; j < kWinoPatch; ++j)
-            z[i][j] = P::load(reinterpret_cast<const char*>(src + (i * kWinoPatch + j) * ldd), sizeof(T), L);
+        load_positions(V + c * p.block + k, ldd, z);
         transform2d(z, d, kB, kB);
         alignas(32) T patch[kWinoPatch][kWinoPatch][L];
         for (int i = 0; i < kWinoPatch; ++i)
           for (int j = 0; j < kWinoPatch; ++j) d[i][j].store(reinterpret_cast<char*>(patch[i][j]), sizeof(T), L);
         for (int l = 0; l < L && t0 + k + l < p.tiles; ++l) {
           const TileOrigin org = origin(g, p, t0 + k + l);
-          for (int i = 0; i < kWinoPatch; ++i) {
-            const int64_t ih = org.ih + i;
-            if (ih < 0 || ih >= g.H) continue;
-            T* row = plane + ih * g.W;
-            for (int j = 0; j < kWinoPatch; ++j) {
-              const int64_t iw = org.iw + j;
-              if (iw >= 0 && iw < g.W) row[iw] += patch[i][j][l];
-            }
-          }
+          scatter_window<kWinoPatch, true>(plane, g.H, g.W, org.ih, org.iw, patch, l);
         }
       }
     }
