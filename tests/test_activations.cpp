@@ -3,11 +3,15 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <map>
 #include <set>
 
 #include "autograd/gradcheck.h"
 #include "core/random.h"
+#include "activations/kernels.h"
+#include "activations/pointwise_stochastic_gelu.h"
 #include "test_activations_common.h"
 
 using namespace tg;
@@ -202,4 +206,34 @@ TEST_CASE("activations: bad inputs raise errors naming the op") {
                          "saved_tensors: the variable has no grad_fn (made under NoGrad, or no input requires a gradient)",
                          Error);
   }
+}
+
+TEST_CASE("stochastic_gelu: the float32 packet sampler draws op.sample's mask bit for bit, near-ties included") {
+  // The packet path decides by the float32 packet Φ unless the draw u lies within 1e-6
+  // of it; then by op.sample's double Φ. Every 97th x is set so that Φ(x) ≈ u of its own
+  // draw (within float32 rounding), which forces the near-tie path.
+  const act::StochasticGelu op{0x5eedULL, (uint64_t(1) << 32) - 12345};  // counters cross 2^32
+  const int64_t n = (int64_t(1) << 18) + 5;
+  Generator gen(17);
+  std::vector<float> xs = mul(randn({n}, kFloat32, &gen), 3.0).to_vector<float>();
+  const float inf = std::numeric_limits<float>::infinity();
+  xs[1] = std::nanf(""), xs[2] = inf, xs[3] = -inf, xs[4] = 0.0f, xs[5] = -0.0f, xs[6] = 40.0f, xs[7] = -40.0f;
+  for (int64_t i = 8; i < n; i += 97) {
+    const double u = philox_uniform(philox4x32(op.seed, op.offset + (uint64_t)i).w[0]);
+    double lo = -40, hi = 40;  // Φ(x) = u by bisection
+    for (int k = 0; k < 200; ++k) (special::Phi(0.5 * (lo + hi)) < u ? lo : hi) = 0.5 * (lo + hi);
+    xs[i] = (float)lo;
+  }
+  Tensor x = from_vector(xs, {n});
+  const std::vector<float> y = act::stochastic_gelu_stub(Device::cpu(), "stochastic_gelu", op, x).to_vector<float>();
+  int64_t mismatches = 0, kept = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float want = op.sample(xs[i], (uint64_t)i);
+    const bool same = std::memcmp(&want, &y[i], sizeof(float)) == 0 || (std::isnan(want) && std::isnan(y[i]));
+    mismatches += !same;
+    kept += y[i] != 0.0f;
+  }
+  CHECK(mismatches == 0);
+  CHECK(kept > n / 3);  // E[Φ(x)] = 1/2 for symmetric x: a sampler that always drops would fail
+  CHECK(kept < 2 * n / 3);
 }
