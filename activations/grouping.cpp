@@ -44,9 +44,9 @@ VectorPatch VectorPlan::patch(int64_t v) const {
   switch (kind_) {
     case VectorGrouping::Kind::LastDim: return {v * d_, 1, d_, d_};
     case VectorGrouping::Kind::Blocks: {
-      const int64_t per_plane = nbh_ * nbw_, plane = v / per_plane, b = v % per_plane;
-      const int64_t r0 = (b / nbw_) * k_, c0 = (b % nbw_) * k_;
-      return {plane * h_ * w_ + r0 * w_ + c0, std::min(k_, h_ - r0), std::min(k_, w_ - c0), w_};
+      const BlockPosition b = block_position(v);
+      const int64_t r0 = b.row * k_, c0 = b.col * k_;
+      return {b.plane_base + r0 * w_ + c0, std::min(k_, h_ - r0), std::min(k_, w_ - c0), w_};
     }
     case VectorGrouping::Kind::Channels: {
       const int64_t n = v / hw_, p = v % hw_;
@@ -69,21 +69,22 @@ VectorStrip VectorPlan::strip(int64_t v) const {
   return {0, 0, 0, 0, 0};
 }
 
+VectorPlan::BlockPosition VectorPlan::block_position(int64_t v) const {
+  const int64_t per_plane = nbh_ * nbw_, b = v % per_plane;
+  return {b / nbw_, b % nbw_, (v / per_plane) * h_ * w_};
+}
+
 StripCursor::StripCursor(const VectorPlan& plan, int64_t v) : plan_(plan), s_(plan.strip(v)) {
   if (plan.kind_ == VectorGrouping::Kind::Blocks) {
-    const int64_t per_plane = plan.nbh_ * plan.nbw_, b = v % per_plane;
-    i_ = b / plan.nbw_;
-    j_ = b % plan.nbw_;
-    plane_base_ = (v / per_plane) * plan.h_ * plan.w_;
+    const VectorPlan::BlockPosition b = plan.block_position(v);
+    i_ = b.row, j_ = b.col, plane_base_ = b.plane_base;
   }
 }
 
 VectorCursor::VectorCursor(const VectorPlan& plan, int64_t v) : plan_(plan), p_(plan.patch(v)) {
   if (plan.kind_ == VectorGrouping::Kind::Blocks) {
-    const int64_t per_plane = plan.nbh_ * plan.nbw_, b = v % per_plane;
-    i_ = b / plan.nbw_;
-    j_ = b % plan.nbw_;
-    plane_base_ = (v / per_plane) * plan.h_ * plan.w_;
+    const VectorPlan::BlockPosition b = plan.block_position(v);
+    i_ = b.row, j_ = b.col, plane_base_ = b.plane_base;
   } else if (plan.kind_ == VectorGrouping::Kind::Channels) {
     j_ = v % plan.hw_;
   }

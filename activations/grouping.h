@@ -93,6 +93,11 @@ class VectorPlan {
   VectorPatch patch(int64_t v) const;
   // The strip that starts at vector v (a ragged edge block is a strip of one).
   VectorStrip strip(int64_t v) const;
+  // Blocks grouping: vector v's block row, block column and its plane's first element.
+  struct BlockPosition {
+    int64_t row, col, plane_base;
+  };
+  BlockPosition block_position(int64_t v) const;
   // Channels grouping: the vectors of one sample at consecutive positions are adjacent
   // columns of a C×positions() matrix.
   int64_t positions() const { return hw_; }

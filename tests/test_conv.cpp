@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "autograd/gradcheck.h"
+#include "core/cpu/winograd.h"
 #include "core/random.h"
 #include "layers/conv.h"
 #include "layers/flatten.h"
@@ -64,6 +65,13 @@ struct Naive {
   }
 };
 
+// The CPU kernels' view of a case, to ask which path takes it.
+ConvGeometry geometry(const ConvCase& c) {
+  const Naive r(c);
+  return {r.N, r.C, r.H, r.W, r.O, r.KH, r.KW, r.OH, r.OW, c.stride.h, c.stride.w, c.padding.h, c.padding.w,
+          c.dilation.h, c.dilation.w, c.groups};
+}
+
 double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
   REQUIRE(a.size() == b.size());
   double m = 0;
@@ -100,6 +108,8 @@ TEST_CASE("conv2d: hand-computed 2x2 sums of a 4x4 ramp") {
 }
 
 TEST_CASE("conv2d: forward and both gradients match a direct loop (float32 and float64)") {
+  // The last four cases are the Winograd path's, the others im2col's.
+  for (size_t i = 0; i < kCases.size(); ++i) CHECK(cpu::winograd_applies(geometry(kCases[i])) == (i + 4 >= kCases.size()));
   Generator gen(7);
   for (DType dt : {kFloat64, kFloat32}) {
     for (const ConvCase& c : kCases) {
@@ -143,6 +153,7 @@ TEST_CASE("conv2d: float64 gradcheck over strides, padding, dilation, groups, 1x
       {{1, 2, 5, 6}, {2, 2, 2, 3}, {1, 2}, 0, {2, 1}, 1},
       {{2, 16, 5, 6}, {16, 16, 3, 3}, 1, 1, 1, 1},  // Winograd, ragged tiles
   };
+  CHECK(cpu::winograd_applies(geometry(cases.back())));
   for (const ConvCase& c : cases) {
     CAPTURE(shape_str(c.x));
     CAPTURE(shape_str(c.w));
@@ -232,6 +243,7 @@ TEST_CASE("conv2d: the Winograd path's float32 error against the float64 direct 
   // 1e-5 (measured: 1.8e-6; im2col + GEMM ~1e-7); a wrong transform is off by O(1).
   Generator gen(3);
   const ConvCase c{{2, 64, 23, 17}, {64, 64, 3, 3}, 1, 1, 1, 1};
+  REQUIRE(cpu::winograd_applies(geometry(c)));
   Naive ref(c);
   Tensor x = randn(c.x, kFloat32, &gen), w = randn(c.w, kFloat32, &gen);
   auto xv = x.to_vector<double>(), wv = w.to_vector<double>();

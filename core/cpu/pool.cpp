@@ -31,6 +31,13 @@ void for_planes(int64_t planes, int64_t work_per_plane, F f) {
   parallel_for(planes, planes > 1 && planes * work_per_plane >= kParallelGrain, [&](int64_t p) { f(p); });
 }
 
+// Max pooling's scan rule: v replaces the best so far when larger, or when it is the
+// window's first NaN (NaN propagates, as torch; ties keep the first position).
+template <class T>
+inline bool replaces_max(T v, T best) {
+  return v > best || (v != v && best == best);
+}
+
 }  // namespace
 
 // y = max over the window, NaN propagating as torch; index = first position of the maximum.
@@ -45,8 +52,8 @@ void max_pool2d_forward(const Tensor& xt, const Tensor& yt, const Tensor& it, co
     for_planes(g.N * g.C, OHW * g.KH * g.KW, [&](int64_t p) {
       const T* xp = x + p * HW;
       if (pairs) {
-        // 2×2 windows, stride 2, unpadded (the common case), without branches: the same
-        // scan order and rule as the general loop below.
+        // 2×2 windows, stride 2, unpadded (the common case), without branches: the
+        // general loop's scan order and rule.
         for (int64_t oh = 0; oh < g.OH; ++oh) {
           const T* r0 = xp + 2 * oh * g.W;
           const T* r1 = r0 + g.W;
@@ -58,7 +65,7 @@ void max_pool2d_forward(const Tensor& xt, const Tensor& yt, const Tensor& it, co
             T best = v[0];
             int64_t arg = 0;
             for (int k = 1; k < 4; ++k) {
-              const bool take = v[k] > best || (v[k] != v[k] && best == best);
+              const bool take = replaces_max(v[k], best);
               best = take ? v[k] : best;
               arg = take ? at[k] : arg;
             }
@@ -76,7 +83,7 @@ void max_pool2d_forward(const Tensor& xt, const Tensor& yt, const Tensor& it, co
           for (int64_t ih = w.h0; ih < w.h1; ++ih)
             for (int64_t iw = w.w0; iw < w.w1; ++iw) {
               const T v = xp[ih * g.W + iw];
-              if (v > best || (std::isnan(v) && !std::isnan(best))) {
+              if (replaces_max(v, best)) {
                 best = v;
                 arg = ih * g.W + iw;
               }

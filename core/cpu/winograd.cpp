@@ -85,12 +85,13 @@ inline void transform2d(const P (&in)[R][C], P (&out)[RO][CO], F f, H h) {
   for (int i = 0; i < RO; ++i) h(mid[i], out[i]);
 }
 
-// Origin of tile t's input patch (the output tile is at the origin + padding).
+// Where tile t's window starts: its output tile's origin minus (dh, dw); the input
+// patch's with the padding, (ph, pw), the output tile's with (0, 0).
 struct TileOrigin {
-  int64_t ih, iw;
+  int64_t h, w;
 };
-inline TileOrigin origin(const ConvGeometry& g, const WinogradPlan& p, int64_t t) {
-  return {(t / p.TW) * kWinoTile - g.ph, (t % p.TW) * kWinoTile - g.pw};
+inline TileOrigin tile_origin(const WinogradPlan& p, int64_t t, int64_t dh, int64_t dw) {
+  return {(t / p.TW) * kWinoTile - dh, (t % p.TW) * kWinoTile - dw};
 }
 
 constexpr auto kBt = [](const auto* d, auto* r) { bt(d, r); };
@@ -98,18 +99,18 @@ constexpr auto kB = [](const auto* d, auto* r) { b(d, r); };
 constexpr auto kAt = [](const auto* d, auto* r) { at(d, r); };
 constexpr auto kA = [](const auto* d, auto* r) { a(d, r); };
 
-// Packets of tile coordinates: lane l holds tile t0 + l's patch origin (ih, iw).
+// tile_origin for the eight tiles t0, …, t0 + 7, one per lane.
 struct LaneOrigins {
-  __m256i ih, iw;
+  __m256i h, w;
 };
-inline LaneOrigins lane_origins(const ConvGeometry& g, const WinogradPlan& p, int64_t t0) {
+inline LaneOrigins lane_origins(const WinogradPlan& p, int64_t t0, int64_t dh, int64_t dw) {
   const __m256i t = _mm256_add_epi32(_mm256_set1_epi32((int)t0), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-  // t / TW by float division: exact for the tile counts of any image that fits in memory.
+  // t / TW by float division: exact below 2^22 tiles (winograd_applies asks no more).
   const __m256i th = _mm256_cvttps_epi32(_mm256_div_ps(_mm256_add_ps(_mm256_cvtepi32_ps(t), _mm256_set1_ps(0.5f)),
                                                        _mm256_set1_ps((float)p.TW)));
   const __m256i tw = _mm256_sub_epi32(t, _mm256_mullo_epi32(th, _mm256_set1_epi32((int)p.TW)));
-  return {_mm256_sub_epi32(_mm256_slli_epi32(th, 2), _mm256_set1_epi32((int)g.ph)),
-          _mm256_sub_epi32(_mm256_slli_epi32(tw, 2), _mm256_set1_epi32((int)g.pw))};
+  return {_mm256_sub_epi32(_mm256_slli_epi32(th, 2), _mm256_set1_epi32((int)dh)),
+          _mm256_sub_epi32(_mm256_slli_epi32(tw, 2), _mm256_set1_epi32((int)dw))};
 }
 // Lanes whose v lies in [0, n).
 inline __m256i in_range(__m256i v, int64_t n) {
@@ -117,23 +118,23 @@ inline __m256i in_range(__m256i v, int64_t n) {
                              _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), v));
 }
 
-// The R×R window at each lane's origin of an H×W plane, zero outside it and for lanes
-// of tiles past the last: float32 packets by masked AVX2 gathers, float64 lane by lane.
+// The R×R window of an H×W plane at each lane's tile_origin(p, t0 + l, dh, dw), zero
+// outside the plane and for lanes of tiles past the last: float32 packets by masked AVX2
+// gathers, float64 lane by lane.
 template <int R, class T>
-void gather_windows(const T* plane, int64_t H, int64_t W, const WinogradPlan& p, int64_t t0,
-                    const ConvGeometry& g, bool outputs, Vec<T> (&d)[R][R]) {
+void gather_windows(const T* plane, int64_t H, int64_t W, const WinogradPlan& p, int64_t t0, int64_t dh, int64_t dw,
+                    Vec<T> (&d)[R][R]) {
   using P = Vec<T>;
   constexpr int L = P::kLanes;
   if constexpr (std::is_same_v<T, float>) {
-    LaneOrigins o = lane_origins(g, p, t0);
-    if (outputs) o = {_mm256_add_epi32(o.ih, _mm256_set1_epi32((int)g.ph)), _mm256_add_epi32(o.iw, _mm256_set1_epi32((int)g.pw))};
+    const LaneOrigins o = lane_origins(p, t0, dh, dw);
     const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(p.tiles - t0)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     __m256i cols[R];
-    for (int j = 0; j < R; ++j) cols[j] = in_range(_mm256_add_epi32(o.iw, _mm256_set1_epi32(j)), W);
+    for (int j = 0; j < R; ++j) cols[j] = in_range(_mm256_add_epi32(o.w, _mm256_set1_epi32(j)), W);
     for (int i = 0; i < R; ++i) {
-      const __m256i ih = _mm256_add_epi32(o.ih, _mm256_set1_epi32(i));
+      const __m256i ih = _mm256_add_epi32(o.h, _mm256_set1_epi32(i));
       const __m256i rows = _mm256_and_si256(live, in_range(ih, H));
-      const __m256i base = _mm256_add_epi32(_mm256_mullo_epi32(ih, _mm256_set1_epi32((int)W)), o.iw);
+      const __m256i base = _mm256_add_epi32(_mm256_mullo_epi32(ih, _mm256_set1_epi32((int)W)), o.w);
       for (int j = 0; j < R; ++j) {
         const __m256 mask = _mm256_castsi256_ps(_mm256_and_si256(rows, cols[j]));
         d[i][j] = P(_mm256_mask_i32gather_ps(_mm256_setzero_ps(), plane, _mm256_add_epi32(base, _mm256_set1_epi32(j)),
@@ -144,11 +145,10 @@ void gather_windows(const T* plane, int64_t H, int64_t W, const WinogradPlan& p,
     alignas(32) T win[R][R][L];
     for (int l = 0; l < L; ++l) {
       const int64_t t = t0 + l;
-      int64_t ih0 = (t / p.TW) * kWinoTile, iw0 = (t % p.TW) * kWinoTile;
-      if (!outputs) ih0 -= g.ph, iw0 -= g.pw;
+      const TileOrigin o = tile_origin(p, t, dh, dw);
       for (int i = 0; i < R; ++i)
         for (int j = 0; j < R; ++j) {
-          const int64_t ih = ih0 + i, iw = iw0 + j;
+          const int64_t ih = o.h + i, iw = o.w + j;
           win[i][j][l] = t < p.tiles && ih >= 0 && ih < H && iw >= 0 && iw < W ? plane[ih * W + iw] : T(0);
         }
     }
@@ -172,21 +172,36 @@ void store_positions(const Vec<T> (&m)[kWinoPatch][kWinoPatch], T* dst, int64_t 
       m[i][j].store(reinterpret_cast<char*>(dst + (i * kWinoPatch + j) * ld), sizeof(T), Vec<T>::kLanes);
 }
 
-// Lane l of an R×R window of packets, spilled to win[i][j][l], into the H×W plane at
-// (r0, c0), clipped to the plane: written, or added (Add: overlapping input patches).
-template <int R, bool Add, class T, int L>
-void scatter_window(T* plane, int64_t H, int64_t W, int64_t r0, int64_t c0, const T (&win)[R][R][L], int l) {
-  for (int i = 0; i < R; ++i) {
-    const int64_t r = r0 + i;
-    if (r < 0 || r >= H) continue;
-    T* row = plane + r * W;
-    for (int j = 0; j < R; ++j) {
-      const int64_t c = c0 + j;
-      if (c < 0 || c >= W) continue;
-      if constexpr (Add) {
-        row[c] += win[i][j][l];
-      } else {
-        row[c] = win[i][j][l];
+// The inverse of a packet's transform: the 36 packets of one channel's tiles
+// [t, t + L) (src, positions ld apart, as load_positions) taken by the 2-D transform f
+// to R×R windows, plus bias, then each live tile's window put into the H×W plane at
+// tile_origin(p, t + l, dh, dw), clipped to the plane: written, or added (Add: the
+// overlapping input-gradient patches).
+template <int R, bool Add, class T, class F>
+void untransform_packet(const T* src, int64_t ld, F f, T bias, T* plane, int64_t H, int64_t W, const WinogradPlan& p,
+                        int64_t t, int64_t dh, int64_t dw) {
+  using P = Vec<T>;
+  constexpr int L = P::kLanes;
+  P m[kWinoPatch][kWinoPatch], y[R][R];
+  load_positions(src, ld, m);
+  transform2d(m, y, f, f);
+  alignas(32) T win[R][R][L];
+  for (int i = 0; i < R; ++i)
+    for (int j = 0; j < R; ++j) (y[i][j] + P(bias)).store(reinterpret_cast<char*>(win[i][j]), sizeof(T), L);
+  for (int l = 0; l < L && t + l < p.tiles; ++l) {
+    const TileOrigin o = tile_origin(p, t + l, dh, dw);
+    for (int i = 0; i < R; ++i) {
+      const int64_t r = o.h + i;
+      if (r < 0 || r >= H) continue;
+      T* row = plane + r * W;
+      for (int j = 0; j < R; ++j) {
+        const int64_t c = o.w + j;
+        if (c < 0 || c >= W) continue;
+        if constexpr (Add) {
+          row[c] += win[i][j][l];
+        } else {
+          row[c] = win[i][j][l];
+        }
       }
     }
   }
@@ -198,7 +213,7 @@ template <class T>
 void input_packet(const T* plane, const ConvGeometry& g, const WinogradPlan& p, int64_t t0, T* V, int64_t ld) {
   using P = Vec<T>;
   P d[kWinoPatch][kWinoPatch], v[kWinoPatch][kWinoPatch];
-  gather_windows(plane, g.H, g.W, p, t0, g, false, d);
+  gather_windows(plane, g.H, g.W, p, t0, g.ph, g.pw, d);
   transform2d(d, v, kBt, kBt);
   store_positions(v, V, ld);
 }
@@ -285,18 +300,8 @@ void winograd_forward_block(const T* x_n, const T* U, const T* bias, T* y_n, con
   for (int64_t o = 0; o < g.O; ++o) {
     const T bo = bias ? bias[o] : T(0);
     T* plane = y_n + o * OHW;
-    for (int64_t k = 0; k < p.block && t0 + k < p.tiles; k += L) {
-      P m[kWinoPatch][kWinoPatch], y[kWinoTile][kWinoTile];
-      load_positions(M + o * p.block + k, ld, m);
-      transform2d(m, y, kAt, kAt);
-      alignas(32) T out[kWinoTile][kWinoTile][L];
-      for (int i = 0; i < kWinoTile; ++i)
-        for (int j = 0; j < kWinoTile; ++j) (y[i][j] + P(bo)).store(reinterpret_cast<char*>(out[i][j]), sizeof(T), L);
-      for (int l = 0; l < L && t0 + k + l < p.tiles; ++l) {
-        const int64_t t = t0 + k + l;
-        scatter_window<kWinoTile, false>(plane, g.OH, g.OW, (t / p.TW) * kWinoTile, (t % p.TW) * kWinoTile, out, l);
-      }
-    }
+    for (int64_t k = 0; k < p.block && t0 + k < p.tiles; k += L)
+      untransform_packet<kWinoTile, false>(M + o * p.block + k, ld, kAt, bo, plane, g.OH, g.OW, p, t0 + k, 0, 0);
   }
 }
 
@@ -314,7 +319,7 @@ void winograd_backward_image(const T* gy_n, const T* x_n, const T* U, T* gx_n, T
     for (int64_t o = 0; o < g.O; ++o)
       for (int64_t k = 0; k < p.block; k += L) {
         P q[kWinoTile][kWinoTile], z[kWinoPatch][kWinoPatch];
-        gather_windows(gy_n + o * OHW, g.OH, g.OW, p, t0 + k, g, true, q);
+        gather_windows(gy_n + o * OHW, g.OH, g.OW, p, t0 + k, 0, 0, q);
         transform2d(q, z, kA, kA);
         store_positions(z, Yb + o * p.block + k, ldy);
       }
@@ -332,18 +337,9 @@ void winograd_backward_image(const T* gy_n, const T* x_n, const T* U, T* gx_n, T
               V + q * ldd, p.block);
     for (int64_t c = 0; c < g.C; ++c) {
       T* plane = gx_n + c * g.H * g.W;
-      for (int64_t k = 0; k < p.block && t0 + k < p.tiles; k += L) {
-        P z[kWinoPatch][kWinoPatch], d[kWinoPatch][kWinoPatch];
-        load_positions(V + c * p.block + k, ldd, z);
-        transform2d(z, d, kB, kB);
-        alignas(32) T patch[kWinoPatch][kWinoPatch][L];
-        for (int i = 0; i < kWinoPatch; ++i)
-          for (int j = 0; j < kWinoPatch; ++j) d[i][j].store(reinterpret_cast<char*>(patch[i][j]), sizeof(T), L);
-        for (int l = 0; l < L && t0 + k + l < p.tiles; ++l) {
-          const TileOrigin org = origin(g, p, t0 + k + l);
-          scatter_window<kWinoPatch, true>(plane, g.H, g.W, org.ih, org.iw, patch, l);
-        }
-      }
+      for (int64_t k = 0; k < p.block && t0 + k < p.tiles; k += L)
+        untransform_packet<kWinoPatch, true>(V + c * p.block + k, ldd, kB, T(0), plane, g.H, g.W, p, t0 + k, g.ph,
+                                             g.pw);
     }
   }
 }
