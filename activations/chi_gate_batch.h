@@ -91,67 +91,133 @@ inline __m256i first_lanes(int k) {
   return _mm256_cmpgt_epi64(_mm256_set1_epi64x(k), _mm256_setr_epi64x(0, 1, 2, 3));
 }
 
-// chi_gate_batch's packet path for even d ≤ 64, kP packets stepped together (see below).
-template <int kP>
-void chi_gate_packets(int64_t d, int64_t n, const double* r2, double* p, double* dp) {
+// The packet gate for even d ≤ 64 (a = d/2): its constants, and its two forms for kP
+// packets stepped together (each lane's value its own, whichever packets it is stepped
+// with). kA > 0 fixes a = kA at compile time (the 4×4 blocks' a = 8), so that the
+// loops over the a terms unroll with their coefficients in registers: the same
+// arithmetic, the same values.
+template <int kA = 0>
+class ChiPacketGate {
+ public:
   using V = cpu::Vec<double>;
-  const int64_t a = d / 2;
-  const V series_below(std::max(1.0, (double)a - 1.8 * std::sqrt((double)a)));
-  const double* c = series_coefficients().c[a];
-  const int64_t terms = series_coefficients().terms[a];
-  // x^(a−1)·e^(−x)/(a−1)! (= ∂P/∂x) with x^(a−1) by squaring, for kP packets.
-  const auto density = [a](const V* xv, const V* ex, V* dpv) {
+  explicit ChiPacketGate(int64_t d)
+      : a_(kA > 0 ? kA : d / 2),
+        below_(std::max(1.0, (double)a_ - 1.8 * std::sqrt((double)a_))),
+        c_(series_coefficients().c[a_]),
+        terms_(series_coefficients().terms[a_]) {}
+
+  // The closed forms for every lane: p = 1 − e^(−x)·Σ_{k<a} x^k/k! and, when dp is
+  // non-null, dp = ∂P/∂x; returns per packet the mask of the lanes below the series
+  // switch (bits 4q..4q+3), which need series().
+  template <int kP>
+  unsigned closed(const V* x, V* p, V* dp) const {
+    V ex[kP], sum[kP];
+    for (int q = 0; q < kP; ++q) ex[q] = exp_neg(x[q]);
+    for (int q = 0; q < kP; ++q) sum[q] = V(kInverseFactorial.v[a() - 1]);
+    for (int64_t j = a() - 2; j >= 0; --j)
+      for (int q = 0; q < kP; ++q) sum[q] = fma_(sum[q], x[q], V(kInverseFactorial.v[j]));
+    for (int q = 0; q < kP; ++q) p[q] = V(1.0) - ex[q] * sum[q];
+    if (dp != nullptr) density<kP>(x, ex, dp);
+    unsigned small = 0;
+    for (int q = 0; q < kP; ++q) small |= (unsigned)_mm256_movemask_pd((__m256d)(x[q] < below_).m) << (4 * q);
+    return small;
+  }
+
+  // The power series for every lane: p = ∂P/∂x·x/a·Σ_n x^n/((a+1)···(a+n)).
+  template <int kP>
+  void series(const V* x, V* p) const {
+    V ex[kP], dpv[kP], h[kP];
+    for (int q = 0; q < kP; ++q) ex[q] = exp_neg(x[q]);
+    density<kP>(x, ex, dpv);
+    for (int q = 0; q < kP; ++q) h[q] = V(c_[terms_ - 1]);
+    for (int64_t k = terms_ - 2; k >= 0; --k)
+      for (int q = 0; q < kP; ++q) h[q] = fma_(h[q], x[q], V(c_[k]));
+    for (int q = 0; q < kP; ++q) p[q] = dpv[q] * x[q] * V(reciprocal(a())) * h[q];
+  }
+
+  // One packet whole: the closed forms, the series for the lanes below the switch, and
+  // chi_gate for lanes outside [0, 700] (huge or NaN norms).
+  void packet(V x, V& p, V* dp) const {
+    const unsigned small = closed<1>(&x, &p, dp);
+    if (small != 0) {
+      V ps;
+      series<1>(&x, &ps);
+      p = V(_mm256_blendv_pd(p.v, ps.v, _mm256_castsi256_pd(lanes_of(small))));
+    }
+    if (_mm256_movemask_pd(_mm256_cmp_pd(x.v, _mm256_set1_pd(700.0), _CMP_NLE_UQ)) != 0) {
+      alignas(32) double xs[4], ps[4], ds[4];
+      x.store(reinterpret_cast<char*>(xs), sizeof(double), 4);
+      p.store(reinterpret_cast<char*>(ps), sizeof(double), 4);
+      if (dp != nullptr) dp->store(reinterpret_cast<char*>(ds), sizeof(double), 4);
+      for (int j = 0; j < 4; ++j)
+        if (!(xs[j] <= 700.0)) chi_gate(2 * a(), xs[j], ps[j], ds[j]);
+      p = V(_mm256_load_pd(ps));
+      if (dp != nullptr) *dp = V(_mm256_load_pd(ds));
+    }
+  }
+
+  int64_t a() const { return kA > 0 ? kA : a_; }
+
+ private:
+  // x^(a−1)·e^(−x)/(a−1)! (= ∂P/∂x) with x^(a−1) by squaring.
+  template <int kP>
+  void density(const V* x, const V* ex, V* dp) const {
     V pw[kP], base[kP];
     for (int q = 0; q < kP; ++q) {
       pw[q] = V(1.0);
-      base[q] = xv[q];
+      base[q] = x[q];
     }
-    for (int64_t e = a - 1; e > 0; e >>= 1) {
+    for (int64_t e = a() - 1; e > 0; e >>= 1) {
       for (int q = 0; q < kP; ++q) {
         if (e & 1) pw[q] = pw[q] * base[q];
         base[q] = base[q] * base[q];
       }
     }
-    for (int q = 0; q < kP; ++q) dpv[q] = ex[q] * pw[q] * V(kInverseFactorial.v[a - 1]);
-  };
+    for (int q = 0; q < kP; ++q) dp[q] = ex[q] * pw[q] * V(kInverseFactorial.v[a() - 1]);
+  }
+  static __m256i lanes_of(unsigned mask) {
+    return _mm256_cmpgt_epi64(_mm256_and_si256(_mm256_set1_epi64x(mask), _mm256_setr_epi64x(1, 2, 4, 8)),
+                              _mm256_setzero_si256());
+  }
+
+  int64_t a_;
+  V below_;
+  const double* c_;
+  int64_t terms_;
+};
+
+// chi_gate_batch's packet path for even d ≤ 64, kP packets stepped together (see below).
+template <int kP>
+void chi_gate_packets(int64_t d, int64_t n, const double* r2, double* p, double* dp) {
+  using V = cpu::Vec<double>;
+  const ChiPacketGate<> gate(d);
   // The series for the m ≤ 4·kP vectors at[0, m) (all kP packets, the unused lanes
-  // repeating at[0]: constant trip counts, unrolled): p[at[j]] = ∂P/∂x·x/a·Σ_n x^n/((a+1)···(a+n)).
+  // repeating at[0]: constant trip counts, unrolled).
   int64_t at[4 * kP + 4 * kP];
   int64_t pending = 0;
   const auto series = [&](int64_t m) {
     alignas(32) double xs[4 * kP];
     for (int64_t j = 0; j < 4 * kP; ++j) xs[j] = 0.5 * r2[at[j < m ? j : 0]];
-    V xv[kP], ex[kP], dpv[kP], h[kP];
+    V xv[kP], ps[kP];
     for (int q = 0; q < kP; ++q) xv[q] = V(_mm256_load_pd(xs + 4 * q));
-    for (int q = 0; q < kP; ++q) ex[q] = exp_neg(xv[q]);
-    density(xv, ex, dpv);
-    for (int q = 0; q < kP; ++q) h[q] = V(c[terms - 1]);
-    for (int64_t k = terms - 2; k >= 0; --k)
-      for (int q = 0; q < kP; ++q) h[q] = fma_(h[q], xv[q], V(c[k]));
-    for (int q = 0; q < kP; ++q) {
-      const V ps = dpv[q] * xv[q] * V(reciprocal(a)) * h[q];
-      for (int64_t j = 4 * q; j < std::min<int64_t>(m, 4 * q + 4); ++j) p[at[j]] = ps.v[j - 4 * q];
-    }
+    gate.series<kP>(xv, ps);
+    for (int q = 0; q < kP; ++q)
+      for (int64_t j = 4 * q; j < std::min<int64_t>(m, 4 * q + 4); ++j) p[at[j]] = ps[q].v[j - 4 * q];
   };
   for (int64_t i0 = 0; i0 < n; i0 += 4 * kP) {
-    V xv[kP], ex[kP], sum[kP], dpv[kP], pv[kP];
+    V xv[kP], dpv[kP], pv[kP];
     int lanes[kP];
     for (int q = 0; q < kP; ++q) {
       lanes[q] = (int)std::clamp<int64_t>(n - i0 - 4 * q, 0, 4);
       const double* src = r2 + i0 + 4 * q;
       xv[q] = V(0.5) * V(lanes[q] == 4 ? _mm256_loadu_pd(src) : _mm256_maskload_pd(src, first_lanes(lanes[q])));
     }
-    for (int q = 0; q < kP; ++q) ex[q] = exp_neg(xv[q]);
-    for (int q = 0; q < kP; ++q) sum[q] = V(kInverseFactorial.v[a - 1]);
-    for (int64_t j = a - 2; j >= 0; --j)
-      for (int q = 0; q < kP; ++q) sum[q] = fma_(sum[q], xv[q], V(kInverseFactorial.v[j]));
-    for (int q = 0; q < kP; ++q) pv[q] = V(1.0) - ex[q] * sum[q];
-    if (dp != nullptr) density(xv, ex, dpv);
+    const unsigned small_all = gate.closed<kP>(xv, pv, dp != nullptr ? dpv : nullptr);
     for (int q = 0; q < kP; ++q) {
       const int64_t i = i0 + 4 * q;
       pv[q].store(reinterpret_cast<char*>(p + i), sizeof(double), lanes[q]);
       if (dp != nullptr) dpv[q].store(reinterpret_cast<char*>(dp + i), sizeof(double), lanes[q]);
-      const int small = _mm256_movemask_pd((__m256d)(xv[q] < series_below).m) & ((1 << lanes[q]) - 1);
+      const int small = (int)(small_all >> (4 * q)) & 15 & ((1 << lanes[q]) - 1);
       if (small != 0)
         for (int j = 0; j < 4; ++j) {  // (branch-free: which lanes are small is random)
           at[pending] = i + j;

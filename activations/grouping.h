@@ -98,6 +98,9 @@ class VectorPlan {
     int64_t row, col, plane_base;
   };
   BlockPosition block_position(int64_t v) const;
+  // Whether the grouping is blocks(k) and every vector a full k×k block (H and W
+  // multiples of k).
+  bool full_blocks(int64_t k) const { return kind_ == VectorGrouping::Kind::Blocks && k_ == k && h_ % k == 0 && w_ % k == 0; }
   // Channels grouping: the vectors of one sample at consecutive positions are adjacent
   // columns of a C×positions() matrix.
   int64_t positions() const { return hw_; }

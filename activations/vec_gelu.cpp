@@ -28,6 +28,15 @@ static Tensor vec_gelu_cpu(const Tensor& xc, const VectorGrouping& grouping) {
   Tensor y = empty_like(xc);
   cpu::dispatch_float(xc.dtype(), "vec_gelu", [&](auto zero) {
     using T = decltype(zero);
+    if (plan.full_blocks(4)) {
+      const act::ChiPacketGate<8> gate(16);
+      act::blocks4_forward(plan, xc.data<T>(), y.data<T>(), [&](cpu::Vec<double> r2) {
+        cpu::Vec<double> s;
+        gate.packet(cpu::Vec<double>(0.5) * r2, s, nullptr);
+        return s;
+      });
+      return;
+    }
     act::vector_forward_batched(plan, xc.data<T>(), y.data<T>(),
                                 [](int64_t, int64_t n, int64_t d, const double* r2, double* s) {
                                   act::chi_gate_batch(d, n, r2, s, nullptr);
@@ -41,6 +50,14 @@ static Tensor vec_gelu_backward_cpu(const Tensor& xs, const Tensor& gc, const Ve
   Tensor dx = empty_like(xs);
   cpu::dispatch_float(xs.dtype(), "vec_gelu_backward", [&](auto zero) {
     using T = decltype(zero);
+    if (plan.full_blocks(4)) {
+      const act::ChiPacketGate<8> gate(16);
+      act::blocks4_backward(plan, xs.data<T>(), gc.data<T>(), dx.data<T>(),
+                            [&](cpu::Vec<double> r2, cpu::Vec<double>& s, cpu::Vec<double>& coef) {
+                              gate.packet(cpu::Vec<double>(0.5) * r2, s, &coef);
+                            });
+      return;
+    }
     act::vector_backward_batched(plan, xs.data<T>(), gc.data<T>(), dx.data<T>(),
                                  [](int64_t, int64_t n, int64_t d, const double* r2, act::GateBatch& q) {
                                    act::chi_gate_batch(d, n, r2, q.s, q.coef);

@@ -294,6 +294,24 @@ void strip_sums(const VectorStrip& s, const T* a, const T* b, double* aa, double
   }
 }
 
+// ‖v‖² (and v·b when b is non-null) of four 4-wide blocks of `rows` rows, w elements
+// apart, whose first elements are at[0, 4), in double: each row's lanes with fused
+// multiply-adds down the rows, then the lanes added pairwise (lane_sums).
+template <class T>
+inline void block4_packet_sums(const T* a, const T* b, const int64_t* at, int64_t rows, int64_t w, __m256d& aa,
+                               __m256d& ab) {
+  __m256d sq[4], dt[4];
+  for (int k = 0; k < 4; ++k) sq[k] = dt[k] = _mm256_setzero_pd();
+  for (int64_t r = 0; r < rows; ++r)
+    for (int k = 0; k < 4; ++k) {
+      const __m256d x = load4d(a + at[k] + r * w);
+      sq[k] = _mm256_fmadd_pd(x, x, sq[k]);
+      if (b) dt[k] = _mm256_fmadd_pd(x, load4d(b + at[k] + r * w), dt[k]);
+    }
+  aa = lane_sums(sq);
+  ab = b ? lane_sums(dt) : _mm256_setzero_pd();
+}
+
 // blocks(4): each vector one packet per row, the lanes of four vectors (of any of the
 // batch's strips) summed at once.
 template <class T>
@@ -304,18 +322,10 @@ void blocks4_sums(const VectorBatch& bt, const T* a, const T* b, double* aa, dou
   const int64_t rows = bt.strip[0].rows, stride = bt.strip[0].row_stride;
   int64_t i = 0;
   for (; i + 4 <= bt.n; i += 4) {
-    __m256d sq[4], dt[4];
-    for (int k = 0; k < 4; ++k) sq[k] = dt[k] = _mm256_setzero_pd();
-    for (int64_t r = 0; r < rows; ++r) {
-      for (int k = 0; k < 4; ++k) {
-        const int64_t o = at[i + k] + r * stride;
-        const __m256d x = load4d(a + o);
-        sq[k] = _mm256_fmadd_pd(x, x, sq[k]);
-        if (b) dt[k] = _mm256_fmadd_pd(x, load4d(b + o), dt[k]);
-      }
-    }
-    _mm256_storeu_pd(aa + i, lane_sums(sq));
-    if (b) _mm256_storeu_pd(ab + i, lane_sums(dt));
+    __m256d sq, dt;
+    block4_packet_sums(a, b, at + i, rows, stride, sq, dt);
+    _mm256_storeu_pd(aa + i, sq);
+    if (b) _mm256_storeu_pd(ab + i, dt);
   }
   for (; i < bt.n; ++i) patch_sums(a + at[i], b ? b + at[i] : nullptr, rows, 4, stride, aa[i], ab ? ab[i] : aa[i]);
 }
@@ -565,6 +575,162 @@ double vector_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Ga
         }
       },
       per_vector);
+}
+
+// Four elements of T in one register, a row of a 4×4 block (float: SSE, double: AVX).
+template <class T>
+struct Quad;
+template <>
+struct Quad<float> {
+  using R = __m128;
+  static constexpr uintptr_t kAlign = 16;  // for streaming stores
+  static R load(const float* p) { return _mm_loadu_ps(p); }
+  static R narrow(__m256d v) { return _mm256_cvtpd_ps(v); }
+  static void broadcast(R r, R out[4]) {  // out[k]: lane k in every lane
+    out[0] = _mm_shuffle_ps(r, r, 0x00);
+    out[1] = _mm_shuffle_ps(r, r, 0x55);
+    out[2] = _mm_shuffle_ps(r, r, 0xAA);
+    out[3] = _mm_shuffle_ps(r, r, 0xFF);
+  }
+  static R mul(R a, R b) { return _mm_mul_ps(a, b); }
+  static R fma(R a, R b, R c) { return _mm_fmadd_ps(a, b, c); }
+  template <bool kStream>
+  static void store(float* p, R r, std::bool_constant<kStream>) {
+    if constexpr (kStream) {
+      _mm_stream_ps(p, r);
+    } else {
+      _mm_storeu_ps(p, r);
+    }
+  }
+};
+template <>
+struct Quad<double> {
+  using R = __m256d;
+  static constexpr uintptr_t kAlign = 32;
+  static R load(const double* p) { return _mm256_loadu_pd(p); }
+  static R narrow(__m256d v) { return v; }
+  static void broadcast(R r, R out[4]) {
+    out[0] = _mm256_permute4x64_pd(r, 0x00);
+    out[1] = _mm256_permute4x64_pd(r, 0x55);
+    out[2] = _mm256_permute4x64_pd(r, 0xAA);
+    out[3] = _mm256_permute4x64_pd(r, 0xFF);
+  }
+  static R mul(R a, R b) { return _mm256_mul_pd(a, b); }
+  static R fma(R a, R b, R c) { return _mm256_fmadd_pd(a, b, c); }
+  template <bool kStream>
+  static void store(double* p, R r, std::bool_constant<kStream>) {
+    if constexpr (kStream) {
+      _mm256_stream_pd(p, r);
+    } else {
+      _mm256_storeu_pd(p, r);
+    }
+  }
+};
+
+// blocks(4) where every vector is a full 4×4 block (VectorPlan::full_blocks(4)), in one
+// pass over groups of kGroup4 vectors: body(at, m, w) for m ≤ kGroup4 consecutive
+// vectors whose first elements are at[0, m) (at[m, kGroup4) repeat at[0]: a ragged last
+// group computes copies and stores only its own), rows w elements apart. A group takes
+// its vectors from one strip or several.
+inline constexpr int kGroup4 = 16;
+template <class Body>
+void for_each_block4_group(const VectorPlan& plan, Body&& body) {
+  for_each_vector_range(plan, [&](int64_t v0, int64_t v1) {
+    StripCursor cur(plan, v0);
+    int64_t at[kGroup4];
+    int m = 0;
+    const int64_t w = cur.strip().row_stride;
+    for (int64_t v = v0; v < v1;) {
+      const VectorStrip& s = cur.strip();
+      const int64_t n = std::min(s.count, v1 - v);
+      for (int64_t i = 0; i < n; ++i) {
+        at[m++] = s.base + 4 * i;
+        if (m == kGroup4) {
+          body((const int64_t*)at, kGroup4, w);
+          m = 0;
+        }
+      }
+      v += n;
+      cur.advance(n);
+    }
+    if (m > 0) {
+      for (int j = m; j < kGroup4; ++j) at[j] = at[0];
+      body((const int64_t*)at, m, w);
+    }
+    _mm_sfence();  // the streamed outputs are visible before the threads join
+  });
+}
+
+// Whether blocks4 kernels stream their output y: large, and every row of a block
+// aligned for Quad's streaming store.
+template <class T>
+bool blocks4_streams(const VectorPlan& plan, const T* y) {
+  return streams<T>(plan.numel()) && reinterpret_cast<uintptr_t>(y) % Quad<T>::kAlign == 0 &&
+         plan.strip(0).row_stride * sizeof(T) % Quad<T>::kAlign == 0;
+}
+
+// vector_forward_batched for full 4×4 blocks with a packet gate: gate(r2) returns four
+// vectors' s as a double packet. A group's sums, then its gates (independent chains the
+// core overlaps), then its outputs, all from registers and the L1 cache.
+template <class T, class Gate>
+void blocks4_forward(const VectorPlan& plan, const T* x, T* y, Gate&& gate) {
+  using Q = Quad<T>;
+  using D = cpu::Vec<double>;
+  constexpr int P = kGroup4 / 4;
+  // The pointers as the body's own values: a store through an intrinsic may alias
+  // anything, so a captured reference would be loaded again after every store.
+  const auto run = [&](auto stream) {
+    for_each_block4_group(plan, [x, y, &gate, stream](const int64_t* at, int m, int64_t w) {
+      __m256d r2[P], unused;
+      for (int p = 0; p < P; ++p) block4_packet_sums<T>(x, nullptr, at + 4 * p, 4, w, r2[p], unused);
+      typename Q::R s[kGroup4];
+      for (int p = 0; p < P; ++p) Q::broadcast(Q::narrow(gate(D(r2[p])).v), s + 4 * p);
+      for (int k = 0; k < kGroup4 && k < m; ++k)
+        for (int r = 0; r < 4; ++r) {
+          const int64_t o = at[k] + r * w;
+          Q::store(y + o, Q::mul(s[k], Q::load(x + o)), stream);
+        }
+    });
+  };
+  if (blocks4_streams(plan, y)) {
+    run(std::true_type());
+  } else {
+    run(std::false_type());
+  }
+}
+
+// vector_backward_batched for full 4×4 blocks with a packet gate and no parameter:
+// gate(r2, s, coef) fills four vectors' s and s′/r.
+template <class T, class Gate>
+void blocks4_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Gate&& gate) {
+  using Q = Quad<T>;
+  using D = cpu::Vec<double>;
+  constexpr int P = kGroup4 / 4;
+  const auto run = [&](auto stream) {  // (the pointers by value, as blocks4_forward's)
+    for_each_block4_group(plan, [x, g, dx, &gate, stream](const int64_t* at, int m, int64_t w) {
+      __m256d r2[P], dot[P];
+      for (int p = 0; p < P; ++p) block4_packet_sums<T>(x, g, at + 4 * p, 4, w, r2[p], dot[p]);
+      typename Q::R sk[kGroup4], ck[kGroup4];
+      for (int p = 0; p < P; ++p) {
+        D s, coef;
+        gate(D(r2[p]), s, coef);
+        const D zero(0.0);
+        const D c = where_((D(r2[p]) == zero) || (coef == zero), zero, coef * D(dot[p]));  // as vector_backward_batched
+        Q::broadcast(Q::narrow(s.v), sk + 4 * p);
+        Q::broadcast(Q::narrow(c.v), ck + 4 * p);
+      }
+      for (int k = 0; k < kGroup4 && k < m; ++k)
+        for (int r = 0; r < 4; ++r) {
+          const int64_t o = at[k] + r * w;
+          Q::store(dx + o, Q::fma(ck[k], Q::load(x + o), Q::mul(sk[k], Q::load(g + o))), stream);
+        }
+    });
+  };
+  if (blocks4_streams(plan, dx)) {
+    run(std::true_type());
+  } else {
+    run(std::false_type());
+  }
 }
 
 // out_v = scale[v]·in_v (one saved scale per vector).

@@ -202,6 +202,46 @@ TEST_CASE("vector activations, batched: blocks(4) of a map equal last_dim on the
   }
 }
 
+TEST_CASE("vector activations, batched: full 4x4 blocks (the one-pass kernel) against the double reference") {
+  // VecGELU on maps whose blocks are all 4×4 takes blocks4_forward/backward (groups of
+  // 16 vectors: sums, packet gates, outputs in one pass). The norm grid's vectors
+  // (r = 0, then 1e-20 up to 60) and huge norms (r = 40 to 1e30: the gate's lanes past
+  // x = 700 go to chi_gate) laid out as a map two ways: one vector per plane (every group
+  // gathered from 16 strips) and one block row of all of them (one strip), at one and
+  // two threads (ragged last groups).
+  Generator gen(75);
+  Tensor grid = norm_grid(16, gen);
+  const Tensor huge = randn({5, 16}, kFloat64, &gen);
+  std::vector<double> hv = huge.to_vector<double>();
+  const double radii[5] = {40, 100, 1e5, 1e10, 1e30};
+  for (int i = 0; i < 5; ++i) {
+    double n2 = 0;
+    for (int j = 0; j < 16; ++j) n2 += hv[i * 16 + j] * hv[i * 16 + j];
+    for (int j = 0; j < 16; ++j) hv[i * 16 + j] *= radii[i] / std::sqrt(n2);
+  }
+  grid = ops::concat({grid, from_vector(hv, {5, 16})}, 0);
+  const int64_t m = grid.size(0);
+  const int threads = get_num_threads();
+  for (DType dt : {kFloat64, kFloat32}) {
+    const Tensor planes = grid.to(dt).reshape({1, m, 4, 4});
+    const Tensor row = grid.to(dt).reshape({m, 4, 4}).permute({1, 0, 2}).contiguous().reshape({1, 1, 4, 4 * m});
+    for (const Tensor& x : {planes, row}) {
+      REQUIRE(VectorPlan(x.shape(), G::blocks(4), "test").full_blocks(4));
+      const Tensor g = randn(x.shape(), dt, &gen);
+      const Reference ref = reference(x, g, G::blocks(4), vec_gelu_ref);
+      for (int t : {1, 2}) {
+        set_num_threads(t);
+        INFO(shape_str(x.shape()) << (dt == kFloat32 ? " float32" : " float64") << " threads " << t);
+        const Worst w = compare([](const Variable& v) { return vec_gelu(v, G::blocks(4)); }, x, g, ref, 16);
+        CHECK(w.y <= 1.0);
+        CHECK(w.dx <= 1.0);
+        CHECK(w.compared > 100);
+      }
+    }
+  }
+  set_num_threads(threads);
+}
+
 TEST_CASE("vector activations, batched: streamed outputs equal plainly stored ones, bit for bit") {
   // Outputs of at least cpu::kStreamBytes (16 MiB) are written with non-temporal stores,
   // smaller ones plainly; each vector's value is its own, so a large tensor's result
