@@ -135,24 +135,29 @@ class ChiPacketGate {
     for (int q = 0; q < kP; ++q) p[q] = dpv[q] * x[q] * V(reciprocal(a())) * h[q];
   }
 
-  // One packet whole: the closed forms, the series for the lanes below the switch, and
-  // chi_gate for lanes outside [0, 700] (huge or NaN norms).
-  void packet(V x, V& p, V* dp) const {
-    const unsigned small = closed<1>(&x, &p, dp);
-    if (small != 0) {
-      V ps;
-      series<1>(&x, &ps);
-      p = V(_mm256_blendv_pd(p.v, ps.v, _mm256_castsi256_pd(lanes_of(small))));
-    }
-    if (_mm256_movemask_pd(_mm256_cmp_pd(x.v, _mm256_set1_pd(700.0), _CMP_NLE_UQ)) != 0) {
-      alignas(32) double xs[4], ps[4], ds[4];
-      x.store(reinterpret_cast<char*>(xs), sizeof(double), 4);
-      p.store(reinterpret_cast<char*>(ps), sizeof(double), 4);
-      if (dp != nullptr) dp->store(reinterpret_cast<char*>(ds), sizeof(double), 4);
-      for (int j = 0; j < 4; ++j)
-        if (!(xs[j] <= 700.0)) chi_gate(2 * a(), xs[j], ps[j], ds[j]);
-      p = V(_mm256_load_pd(ps));
-      if (dp != nullptr) *dp = V(_mm256_load_pd(ds));
+  // kP packets whole, x = r2/2 for each: the closed forms, the series for the lanes
+  // below the switch, and chi_gate for lanes outside [0, 700] (huge or NaN norms).
+  template <int kP>
+  void packets(const V* r2, V* p, V* dp) const {
+    V x[kP];
+    for (int q = 0; q < kP; ++q) x[q] = V(0.5) * r2[q];
+    const unsigned small = closed<kP>(x, p, dp);
+    for (int q = 0; q < kP; ++q) {
+      if ((small >> (4 * q) & 15) != 0) {
+        V ps;
+        series<1>(x + q, &ps);
+        p[q] = V(_mm256_blendv_pd(p[q].v, ps.v, _mm256_castsi256_pd(lanes_of(small >> (4 * q) & 15))));
+      }
+      if (_mm256_movemask_pd(_mm256_cmp_pd(x[q].v, _mm256_set1_pd(700.0), _CMP_NLE_UQ)) != 0) {
+        alignas(32) double xs[4], ps[4], ds[4];
+        x[q].store(reinterpret_cast<char*>(xs), sizeof(double), 4);
+        p[q].store(reinterpret_cast<char*>(ps), sizeof(double), 4);
+        if (dp != nullptr) dp[q].store(reinterpret_cast<char*>(ds), sizeof(double), 4);
+        for (int j = 0; j < 4; ++j)
+          if (!(xs[j] <= 700.0)) chi_gate(2 * a(), xs[j], ps[j], ds[j]);
+        p[q] = V(_mm256_load_pd(ps));
+        if (dp != nullptr) dp[q] = V(_mm256_load_pd(ds));
+      }
     }
   }
 

@@ -30,10 +30,8 @@ static Tensor vec_gelu_cpu(const Tensor& xc, const VectorGrouping& grouping) {
     using T = decltype(zero);
     if (plan.full_blocks(4)) {
       const act::ChiPacketGate<8> gate(16);
-      act::blocks4_forward(plan, xc.data<T>(), y.data<T>(), [&](cpu::Vec<double> r2) {
-        cpu::Vec<double> s;
-        gate.packet(cpu::Vec<double>(0.5) * r2, s, nullptr);
-        return s;
+      act::blocks4_forward(plan, xc.data<T>(), y.data<T>(), [&](const cpu::Vec<double>* r2, cpu::Vec<double>* s) {
+        gate.packets<act::kGroup4 / 4>(r2, s, nullptr);
       });
       return;
     }
@@ -53,8 +51,8 @@ static Tensor vec_gelu_backward_cpu(const Tensor& xs, const Tensor& gc, const Ve
     if (plan.full_blocks(4)) {
       const act::ChiPacketGate<8> gate(16);
       act::blocks4_backward(plan, xs.data<T>(), gc.data<T>(), dx.data<T>(),
-                            [&](cpu::Vec<double> r2, cpu::Vec<double>& s, cpu::Vec<double>& coef) {
-                              gate.packet(cpu::Vec<double>(0.5) * r2, s, &coef);
+                            [&](const cpu::Vec<double>* r2, cpu::Vec<double>* s, cpu::Vec<double>* coef) {
+                              gate.packets<act::kGroup4 / 4>(r2, s, coef);
                             });
       return;
     }

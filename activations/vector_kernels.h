@@ -577,56 +577,6 @@ double vector_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Ga
       per_vector);
 }
 
-// Four elements of T in one register, a row of a 4×4 block (float: SSE, double: AVX).
-template <class T>
-struct Quad;
-template <>
-struct Quad<float> {
-  using R = __m128;
-  static constexpr uintptr_t kAlign = 16;  // for streaming stores
-  static R load(const float* p) { return _mm_loadu_ps(p); }
-  static R narrow(__m256d v) { return _mm256_cvtpd_ps(v); }
-  static void broadcast(R r, R out[4]) {  // out[k]: lane k in every lane
-    out[0] = _mm_shuffle_ps(r, r, 0x00);
-    out[1] = _mm_shuffle_ps(r, r, 0x55);
-    out[2] = _mm_shuffle_ps(r, r, 0xAA);
-    out[3] = _mm_shuffle_ps(r, r, 0xFF);
-  }
-  static R mul(R a, R b) { return _mm_mul_ps(a, b); }
-  static R fma(R a, R b, R c) { return _mm_fmadd_ps(a, b, c); }
-  template <bool kStream>
-  static void store(float* p, R r, std::bool_constant<kStream>) {
-    if constexpr (kStream) {
-      _mm_stream_ps(p, r);
-    } else {
-      _mm_storeu_ps(p, r);
-    }
-  }
-};
-template <>
-struct Quad<double> {
-  using R = __m256d;
-  static constexpr uintptr_t kAlign = 32;
-  static R load(const double* p) { return _mm256_loadu_pd(p); }
-  static R narrow(__m256d v) { return v; }
-  static void broadcast(R r, R out[4]) {
-    out[0] = _mm256_permute4x64_pd(r, 0x00);
-    out[1] = _mm256_permute4x64_pd(r, 0x55);
-    out[2] = _mm256_permute4x64_pd(r, 0xAA);
-    out[3] = _mm256_permute4x64_pd(r, 0xFF);
-  }
-  static R mul(R a, R b) { return _mm256_mul_pd(a, b); }
-  static R fma(R a, R b, R c) { return _mm256_fmadd_pd(a, b, c); }
-  template <bool kStream>
-  static void store(double* p, R r, std::bool_constant<kStream>) {
-    if constexpr (kStream) {
-      _mm256_stream_pd(p, r);
-    } else {
-      _mm256_storeu_pd(p, r);
-    }
-  }
-};
-
 // blocks(4) where every vector is a full 4×4 block (VectorPlan::full_blocks(4)), in one
 // pass over groups of kGroup4 vectors: body(at, m, w) for m ≤ kGroup4 consecutive
 // vectors whose first elements are at[0, m) (at[m, kGroup4) repeat at[0]: a ragged last
@@ -641,10 +591,9 @@ void for_each_block4_group(const VectorPlan& plan, Body&& body) {
     int m = 0;
     const int64_t w = cur.strip().row_stride;
     for (int64_t v = v0; v < v1;) {
-      const VectorStrip& s = cur.strip();
-      const int64_t n = std::min(s.count, v1 - v);
+      const int64_t base = cur.strip().base, n = std::min(cur.strip().count, v1 - v);  // (locals: at's stores may alias the strip)
       for (int64_t i = 0; i < n; ++i) {
-        at[m++] = s.base + 4 * i;
+        at[m++] = base + 4 * i;
         if (m == kGroup4) {
           body((const int64_t*)at, kGroup4, w);
           m = 0;
@@ -661,38 +610,77 @@ void for_each_block4_group(const VectorPlan& plan, Body&& body) {
   });
 }
 
-// Whether blocks4 kernels stream their output y: large, and every row of a block
-// aligned for Quad's streaming store.
+// Whether the blocks4 kernels stream their output: large, and the rows of a block 32
+// bytes apart in multiples (then a float pair or double vector at a 32-byte aligned
+// first element streams all its rows).
 template <class T>
-bool blocks4_streams(const VectorPlan& plan, const T* y) {
-  return streams<T>(plan.numel()) && reinterpret_cast<uintptr_t>(y) % Quad<T>::kAlign == 0 &&
-         plan.strip(0).row_stride * sizeof(T) % Quad<T>::kAlign == 0;
+bool blocks4_streams(const VectorPlan& plan) {
+  return streams<T>(plan.numel()) && plan.strip(0).row_stride * sizeof(T) % 32 == 0;
 }
 
-// vector_forward_batched for full 4×4 blocks with a packet gate: gate(r2) returns four
-// vectors' s as a double packet. A group's sums, then its gates (independent chains the
-// core overlaps), then its outputs, all from registers and the L1 cache.
+// A group's outputs, out = row(o, f, h, lanes) for the elements o of each row of each
+// vector k < m, f and h its factors (f[k], h[k]) as a packet: float vectors side by side
+// two per packet (block4_factors), one alone broadcast into four lanes (stored plainly);
+// a packet at a 32-byte aligned address streamed when kStream.
+template <class T, bool kStream, class Row>
+inline void block4_group_write(T* out, const int64_t* at, int m, int64_t w, const T* f, const T* h, Row&& row) {
+  using V = cpu::Vec<T>;
+  constexpr int L = V::kLanes;
+  constexpr int64_t sz = sizeof(T);
+  for (int k = 0; k < m;) {
+    const bool pair = L == 8 && k + 1 < m && at[k + 1] == at[k] + 4;
+    if (L == 4 || pair) {
+      const V fv = block4_factors(f + k), hv = block4_factors(h + k);
+      const bool stream = kStream && reinterpret_cast<uintptr_t>(out + at[k]) % 32 == 0;
+      for (int64_t r = 0; r < 4; ++r) {
+        const int64_t o = at[k] + r * w;
+        const V y = row(o, fv, hv, L);
+        if (stream) {
+          y.stream(reinterpret_cast<char*>(out + o));
+        } else {
+          y.store(reinterpret_cast<char*>(out + o), sz, L);
+        }
+      }
+      k += L / 4;
+    } else {
+      const V fv(f[k]), hv(h[k]);
+      for (int64_t r = 0; r < 4; ++r) {
+        const int64_t o = at[k] + r * w;
+        row(o, fv, hv, 4).store(reinterpret_cast<char*>(out + o), sz, 4);
+      }
+      k += 1;
+    }
+  }
+}
+
+// vector_forward_batched for full 4×4 blocks with a packet gate: gate(r2, s) fills the
+// s of a group's kGroup4 vectors from their r2, kGroup4 / 4 double packets of four
+// vectors each. A group's sums, then its gates stepped side by side (one packet at a
+// time left the core waiting on each packet's chain of dependent multiply-adds; 1.9×
+// slower), then its outputs, all from registers and the L1 cache.
 template <class T, class Gate>
 void blocks4_forward(const VectorPlan& plan, const T* x, T* y, Gate&& gate) {
-  using Q = Quad<T>;
+  using V = cpu::Vec<T>;
   using D = cpu::Vec<double>;
   constexpr int P = kGroup4 / 4;
-  // The pointers as the body's own values: a store through an intrinsic may alias
-  // anything, so a captured reference would be loaded again after every store.
+  // The pointers as the body's own values: a store may alias anything, so a captured
+  // reference would be loaded again after every store.
   const auto run = [&](auto stream) {
-    for_each_block4_group(plan, [x, y, &gate, stream](const int64_t* at, int m, int64_t w) {
-      __m256d r2[P], unused;
-      for (int p = 0; p < P; ++p) block4_packet_sums<T>(x, nullptr, at + 4 * p, 4, w, r2[p], unused);
-      typename Q::R s[kGroup4];
-      for (int p = 0; p < P; ++p) Q::broadcast(Q::narrow(gate(D(r2[p])).v), s + 4 * p);
-      for (int k = 0; k < kGroup4 && k < m; ++k)
-        for (int r = 0; r < 4; ++r) {
-          const int64_t o = at[k] + r * w;
-          Q::store(y + o, Q::mul(s[k], Q::load(x + o)), stream);
-        }
+    for_each_block4_group(plan, [x, y, &gate](const int64_t* at, int m, int64_t w) {
+      D r2[P], sv[P];
+      for (int p = 0; p < P; ++p) {
+        __m256d unused;
+        block4_packet_sums<T>(x, nullptr, at + 4 * p, 4, w, r2[p].v, unused);
+      }
+      gate((const D*)r2, sv);
+      T s[kGroup4];
+      for (int p = 0; p < P; ++p) store_as(s + 4 * p, sv[p], 4);
+      block4_group_write<T, decltype(stream)::value>(y, at, m, w, s, s, [x](int64_t o, V f, V, int k) {
+        return f * V::load(reinterpret_cast<const char*>(x + o), sizeof(T), k);
+      });
     });
   };
-  if (blocks4_streams(plan, y)) {
+  if (blocks4_streams<T>(plan)) {
     run(std::true_type());
   } else {
     run(std::false_type());
@@ -700,33 +688,30 @@ void blocks4_forward(const VectorPlan& plan, const T* x, T* y, Gate&& gate) {
 }
 
 // vector_backward_batched for full 4×4 blocks with a packet gate and no parameter:
-// gate(r2, s, coef) fills four vectors' s and s′/r.
+// gate(r2, s, coef) fills a group's s and s′/r (packets as blocks4_forward's).
 template <class T, class Gate>
 void blocks4_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Gate&& gate) {
-  using Q = Quad<T>;
+  using V = cpu::Vec<T>;
   using D = cpu::Vec<double>;
   constexpr int P = kGroup4 / 4;
   const auto run = [&](auto stream) {  // (the pointers by value, as blocks4_forward's)
-    for_each_block4_group(plan, [x, g, dx, &gate, stream](const int64_t* at, int m, int64_t w) {
-      __m256d r2[P], dot[P];
-      for (int p = 0; p < P; ++p) block4_packet_sums<T>(x, g, at + 4 * p, 4, w, r2[p], dot[p]);
-      typename Q::R sk[kGroup4], ck[kGroup4];
+    for_each_block4_group(plan, [x, g, dx, &gate](const int64_t* at, int m, int64_t w) {
+      D r2[P], dot[P], sv[P], coef[P];
+      for (int p = 0; p < P; ++p) block4_packet_sums<T>(x, g, at + 4 * p, 4, w, r2[p].v, dot[p].v);
+      gate((const D*)r2, sv, coef);
+      T s[kGroup4], c[kGroup4];
       for (int p = 0; p < P; ++p) {
-        D s, coef;
-        gate(D(r2[p]), s, coef);
         const D zero(0.0);
-        const D c = where_((D(r2[p]) == zero) || (coef == zero), zero, coef * D(dot[p]));  // as vector_backward_batched
-        Q::broadcast(Q::narrow(s.v), sk + 4 * p);
-        Q::broadcast(Q::narrow(c.v), ck + 4 * p);
+        store_as(s + 4 * p, sv[p], 4);  // and c as vector_backward_batched's:
+        store_as(c + 4 * p, where_((r2[p] == zero) || (coef[p] == zero), zero, coef[p] * dot[p]), 4);
       }
-      for (int k = 0; k < kGroup4 && k < m; ++k)
-        for (int r = 0; r < 4; ++r) {
-          const int64_t o = at[k] + r * w;
-          Q::store(dx + o, Q::fma(ck[k], Q::load(x + o), Q::mul(sk[k], Q::load(g + o))), stream);
-        }
+      block4_group_write<T, decltype(stream)::value>(dx, at, m, w, s, c, [x, g](int64_t o, V f, V h, int k) {
+        const auto ld = [&](const T* p) { return V::load(reinterpret_cast<const char*>(p + o), sizeof(T), k); };
+        return fma_(h, ld(x), f * ld(g));
+      });
     });
   };
-  if (blocks4_streams(plan, dx)) {
+  if (blocks4_streams<T>(plan)) {
     run(std::true_type());
   } else {
     run(std::false_type());
