@@ -4,7 +4,8 @@
 // (from the recorded node, activations/saved.h, where the result comes from one
 // activation node), beside the memory-traffic floor of plain loops: a copy (read 1,
 // write 1) and a 2-in-1-out loop; "f+b/floor" divides forward + backward by the sum of
-// the two. Best of --reps after one warm-up, the same method for the floors and the rows.
+// the two, the floors timed in the same rounds as the row (bench/timing.h). Best of
+// --reps after one warm-up, the same method for the floors and the rows.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <functional>
@@ -46,10 +47,13 @@ int main(int argc, char** argv) {
   };
 
   Tensor out = empty_like(xt);
-  const auto [t_copy, t_2in] = memory_floors(reps, xt.data<float>(), g.data<float>(), out.data<float>(), n);
+  const FloorPasses floors = floor_passes(xt.data<float>(), g.data<float>(), out.data<float>(), n);
+  const double t_copy = best_seconds(reps, floors.copy), t_2in = best_seconds(reps, floors.two_in);
   const double ns = 1e9 / (double)n;
   fmt::print("threads {}, shape {}, {} elements, float32, best of {}\n", threads, shape_str(shape), n, reps);
-  fmt::print("floor: copy (1 in, 1 out) {:.3f} ns/elem; 2 in, 1 out {:.3f} ns/elem\n\n", t_copy * ns, t_2in * ns);
+  fmt::print("floor, alone: copy (1 in, 1 out) {:.3f} ns/elem; 2 in, 1 out {:.3f} ns/elem (f+b/floor: the floors timed\n"
+             "beside each row)\n\n",
+             t_copy * ns, t_2in * ns);
 
   using Fn = std::function<Variable()>;
   const std::vector<std::pair<std::string, Fn>> rows = {
@@ -82,15 +86,18 @@ int main(int argc, char** argv) {
              "saved/in", "f+b/floor");
   for (const auto& [name, f] : rows) {
     if (!filter.empty() && name.find(filter) == std::string::npos) continue;
-    const double tf = best_seconds(reps, [&] { f(); });
     Variable y = f();
     Tensor gy = randn(y.shape(), kFloat32, &gen);
     // The whole backward from y (composite rows run several nodes), without the leaf's
-    // accumulation cost mattering: the gradients are dropped after each run.
-    const double tb = best_seconds(reps, [&] {
-      y.backward(gy);
-      x.zero_grad();
-    });
+    // accumulation cost mattering: the gradients are dropped after each run. Forward,
+    // backward and the two floors in the same rounds (bench/timing.h).
+    const auto [tf, copy, tb, two_in] = interleaved_best(
+        reps, [&] { f(); }, floors.copy,
+        [&] {
+          y.backward(gy);
+          x.zero_grad();
+        },
+        floors.two_in);
     std::string saved = "-", ratio = "-";
     try {  // a composite row (glu) ends in a reshape, not an activation node
       const size_t bytes = saved_bytes(y);
@@ -99,7 +106,7 @@ int main(int argc, char** argv) {
     } catch (const Error&) {
     }
     fmt::print("{:<42} {:>10.3f} {:>10.3f} {:>14} {:>8} {:>10.2f}\n", name, tf * ns, tb * ns, saved, ratio,
-               (tf + tb) / (t_copy + t_2in));
+               (tf + tb) / (copy + two_in));
   }
   return 0;
 }
