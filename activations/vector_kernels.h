@@ -313,7 +313,8 @@ inline void block4_packet_sums(const T* a, const T* b, const int64_t* at, int64_
 }
 
 // blocks(4): each vector one packet per row, the lanes of four vectors (of any of the
-// batch's strips) summed at once.
+// batch's strips) summed at once, a ragged last packet padded with copies: every 4-wide
+// block's sums in one order (rows, then lane pairs), as the one-pass kernel's.
 template <class T>
 void blocks4_sums(const VectorBatch& bt, const T* a, const T* b, double* aa, double* ab) {
   int64_t at[kBatchStrips];  // n ≤ kBatchStrips for blocks
@@ -327,7 +328,14 @@ void blocks4_sums(const VectorBatch& bt, const T* a, const T* b, double* aa, dou
     _mm256_storeu_pd(aa + i, sq);
     if (b) _mm256_storeu_pd(ab + i, dt);
   }
-  for (; i < bt.n; ++i) patch_sums(a + at[i], b ? b + at[i] : nullptr, rows, 4, stride, aa[i], ab ? ab[i] : aa[i]);
+  if (i < bt.n) {  // the last one to three: a packet padded with copies, so each vector is summed as in a full one
+    const int k = (int)(bt.n - i);
+    const int64_t rest[4] = {at[i], at[std::min<int64_t>(i + 1, bt.n - 1)], at[std::min<int64_t>(i + 2, bt.n - 1)], at[i]};
+    __m256d sq, dt;
+    block4_packet_sums(a, b, rest, rows, stride, sq, dt);
+    cpu::Vec<double>(sq).store(reinterpret_cast<char*>(aa + i), sizeof(double), k);
+    if (b) cpu::Vec<double>(dt).store(reinterpret_cast<char*>(ab + i), sizeof(double), k);
+  }
 }
 
 // The same for the vectors of a batch.
