@@ -418,6 +418,18 @@ void blocks4_combine(const VectorStrip& st, T* out, const T* a, const T* s, cons
     }
 }
 
+// Asks for the n elements at a (and at z with kZ) into the L2 cache (prefetches past the
+// end of the data are harmless: they never fault).
+template <class T, bool kZ>
+inline void prefetch_row(const T* a, const T* z, int64_t n) {
+  const char* pa = reinterpret_cast<const char*>(a);
+  const char* pz = reinterpret_cast<const char*>(z);
+  for (int64_t k = 0; k < n * (int64_t)sizeof(T); k += 64) {
+    _mm_prefetch(pa + k, _MM_HINT_T1);
+    if (kZ) _mm_prefetch(pz + k, _MM_HINT_T1);
+  }
+}
+
 // Per vector i of a strip: out_e = s[i]·a_e, or with z: out_e = s[i]·a_e + c[i]·z_e
 // (fma(c, z, s·a)), in packets along the strip's rows (combine_run).
 template <class T, bool kZ>
@@ -441,8 +453,15 @@ void strip_combine(const VectorStrip& st, T* out, const T* a, const T* s, const 
     scol = sc;
     ccol = cc;
   }
+  // Channels: each row's continuation (the same channels at the next positions, the next
+  // batch's inputs) asked for while the row is written, so that the next batch's sums
+  // find it in the L2 cache (a batch's 64 or so rows are more streams than the hardware
+  // prefetchers keep ahead of; forward about 0.37 -> 0.33 ns/element at 2 threads, the
+  // library swapped under one bench binary in alternating runs; the backward unchanged).
+  const bool ahead = st.width == 1;
   for (int64_t r = 0; r < st.rows; ++r) {
     const int64_t o = st.base + r * st.row_stride;
+    if (ahead) prefetch_row<T, kZ>(a + o + cols, z + o + cols, cols);
     combine_run<T, true, kZ>(out + o, a + o, z + o, scol, ccol, cols, stream);
   }
 }
