@@ -2,6 +2,8 @@
 // float64 reference over a dense grid with the tails, and the packet loops' handling of
 // ragged tails and strided operands.
 #include <doctest/doctest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <bit>
 #include <cfloat>
@@ -216,4 +218,35 @@ TEST_CASE("simd: outputs large enough to be streamed hold the same values as pla
   // PReLU's one shared slope runs in rows that need not divide the size.
   const std::vector<float> xs = x.to_vector<float>(), ps = p1.data().to_vector<float>();
   for (size_t i = 0; i < xs.size(); i += 9973) CHECK(ps[i] == (xs[i] > 0 ? xs[i] : 0.25f * xs[i]));
+}
+
+namespace {
+// Partial packets k = 0..L of T loaded from and stored to the last k elements before a
+// page the process may not touch (PROT_NONE): the lanes past k read and write nothing.
+template <class T>
+void check_partial_packets() {
+  using V = tg::cpu::Vec<T>;
+  constexpr int L = V::kLanes;
+  const long page = sysconf(_SC_PAGESIZE);
+  char* base = static_cast<char*>(mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  REQUIRE(base != MAP_FAILED);
+  REQUIRE(mprotect(base + page, page, PROT_NONE) == 0);
+  for (int k = 0; k <= L; ++k) {
+    INFO("k = " << k << (sizeof(T) == 4 ? " float32" : " float64"));
+    T* p = reinterpret_cast<T*>(base + page) - k;  // k elements, then the guard page
+    for (int j = 0; j < k; ++j) p[j] = T(j + 1);
+    const V v = V::load(reinterpret_cast<const char*>(p), sizeof(T), k);
+    for (int j = 0; j < L; ++j) CHECK(v.v[j] == (j < k ? T(j + 1) : T(0)));
+    T* q = reinterpret_cast<T*>(base + page) - k;
+    for (int j = 0; j < k; ++j) q[j] = T(-1);
+    (v * V(T(2))).store(reinterpret_cast<char*>(q), sizeof(T), k);
+    for (int j = 0; j < k; ++j) CHECK(q[j] == T(2 * (j + 1)));
+  }
+  munmap(base, 2 * page);
+}
+}  // namespace
+
+TEST_CASE("simd: partial packets (ragged tails) read and write only their own lanes, up to a guard page") {
+  check_partial_packets<float>();
+  check_partial_packets<double>();
 }
