@@ -17,7 +17,7 @@ echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, $(free -g
 python3 -c 'import torch; print("torch", torch.__version__)'
 
 section "activations: ns per element, f+b over the memory floor and over PyTorch"
-bench/compare_activations.sh "$build" "$threads" --reps 5
+bench/compare_activations.sh "$build" "$threads" --reps 10
 section "core: matmul and elementwise"
 "$build/bench/bench_core" --threads "$threads"
 section "conv 3x3 64->64, 32x64x56x56, forward + both gradients"
