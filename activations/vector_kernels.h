@@ -645,15 +645,17 @@ bool blocks4_streams(const VectorPlan& plan) {
   return streams<T>(plan.numel()) && plan.strip(0).row_stride * sizeof(T) % 32 == 0;
 }
 
-// A group's outputs, out = row(o, f, h, lanes) for the elements o of each row of each
-// vector k < m, f and h its factors (f[k], h[k]) as a packet: float vectors side by side
-// two per packet (block4_factors), one alone broadcast into four lanes (stored plainly);
-// a packet at a 32-byte aligned address streamed when kStream.
+// A group's outputs, out = row(o, f, h, ld) for the elements o of each row of each
+// vector k < m, f and h its factors (f[k], h[k]) as a packet, ld(p) the load of a packet
+// of inputs at p: float vectors side by side two per packet (block4_factors), one alone
+// in half a packet (Vec::half, stored plainly); a packet at a 32-byte aligned address
+// streamed when kStream.
 template <class T, bool kStream, class Row>
 inline void block4_group_write(T* out, const int64_t* at, int m, int64_t w, const T* f, const T* h, Row&& row) {
   using V = cpu::Vec<T>;
   constexpr int L = V::kLanes;
-  constexpr int64_t sz = sizeof(T);
+  const auto full = [](const T* p) { return V::load(reinterpret_cast<const char*>(p), sizeof(T), L); };
+  const auto half = [](const T* p) { return V(V::half(reinterpret_cast<const char*>(p))); };
   for (int k = 0; k < m;) {
     const bool pair = L == 8 && k + 1 < m && at[k + 1] == at[k] + 4;
     if (L == 4 || pair) {
@@ -661,11 +663,11 @@ inline void block4_group_write(T* out, const int64_t* at, int m, int64_t w, cons
       const bool stream = kStream && reinterpret_cast<uintptr_t>(out + at[k]) % 32 == 0;
       for (int64_t r = 0; r < 4; ++r) {
         const int64_t o = at[k] + r * w;
-        const V y = row(o, fv, hv, L);
+        const V y = row(o, fv, hv, full);
         if (stream) {
           y.stream(reinterpret_cast<char*>(out + o));
         } else {
-          y.store(reinterpret_cast<char*>(out + o), sz, L);
+          y.store(reinterpret_cast<char*>(out + o), sizeof(T), L);
         }
       }
       k += L / 4;
@@ -673,7 +675,7 @@ inline void block4_group_write(T* out, const int64_t* at, int m, int64_t w, cons
       const V fv(f[k]), hv(h[k]);
       for (int64_t r = 0; r < 4; ++r) {
         const int64_t o = at[k] + r * w;
-        row(o, fv, hv, 4).store(reinterpret_cast<char*>(out + o), sz, 4);
+        row(o, fv, hv, half).store_half(reinterpret_cast<char*>(out + o));
       }
       k += 1;
     }
@@ -702,9 +704,8 @@ void blocks4_forward(const VectorPlan& plan, const T* x, T* y, Gate&& gate) {
       gate((const D*)r2, sv);
       T s[kGroup4];
       for (int p = 0; p < P; ++p) store_as(s + 4 * p, sv[p], 4);
-      block4_group_write<T, decltype(stream)::value>(y, at, m, w, s, s, [x](int64_t o, V f, V, int k) {
-        return f * V::load(reinterpret_cast<const char*>(x + o), sizeof(T), k);
-      });
+      block4_group_write<T, decltype(stream)::value>(y, at, m, w, s, s,
+                                                     [x](int64_t o, V f, V, auto ld) { return f * ld(x + o); });
     });
   };
   if (blocks4_streams<T>(plan)) {
@@ -732,10 +733,8 @@ void blocks4_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Gat
         store_as(s + 4 * p, sv[p], 4);  // and c as vector_backward_batched's:
         store_as(c + 4 * p, where_((r2[p] == zero) || (coef[p] == zero), zero, coef[p] * dot[p]), 4);
       }
-      block4_group_write<T, decltype(stream)::value>(dx, at, m, w, s, c, [x, g](int64_t o, V f, V h, int k) {
-        const auto ld = [&](const T* p) { return V::load(reinterpret_cast<const char*>(p + o), sizeof(T), k); };
-        return fma_(h, ld(x), f * ld(g));
-      });
+      block4_group_write<T, decltype(stream)::value>(
+          dx, at, m, w, s, c, [x, g](int64_t o, V f, V h, auto ld) { return fma_(h, ld(x + o), f * ld(g + o)); });
     });
   };
   if (blocks4_streams<T>(plan)) {

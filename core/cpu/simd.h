@@ -181,25 +181,15 @@ struct Vec {
   explicit Vec(Raw r) : v(r) {}
 
   // Lanes [0, k) from p with a byte stride; the others are 0. A contiguous partial
-  // packet (a ragged tail) is read with one masked load (the lanes past k touch no
-  // memory) and written half a packet at a time where it can, the rest lane by lane
-  // (AVX's masked store is slow on AMD cores: the 28×28 map's 4×4 blocks, whose single
-  // blocks are half packets, took 20% longer with it).
+  // packet (a ragged tail) takes load_tail/store_tail, out of line so that the full
+  // packet's path stays small enough to inline into every kernel's loop.
   static Vec load(const char* p, int64_t stride, int k) {
     Vec r(T(0));
-    if (stride == (int64_t)sizeof(T) && k == kLanes) {
-      std::memcpy(&r.v, p, sizeof r.v);
-    } else if (stride == (int64_t)sizeof(T) && k == kLanes / 2) {  // half a packet: a plain 16-byte load
-      if constexpr (std::is_same_v<T, float>) {
-        r.v = _mm256_zextps128_ps256(_mm_loadu_ps(reinterpret_cast<const float*>(p)));
+    if (stride == (int64_t)sizeof(T)) {
+      if (k == kLanes) {
+        std::memcpy(&r.v, p, sizeof r.v);
       } else {
-        r.v = _mm256_zextpd128_pd256(_mm_loadu_pd(reinterpret_cast<const double*>(p)));
-      }
-    } else if (stride == (int64_t)sizeof(T)) {
-      if constexpr (std::is_same_v<T, float>) {
-        r.v = _mm256_maskload_ps(reinterpret_cast<const float*>(p), first(k));
-      } else {
-        r.v = _mm256_maskload_pd(reinterpret_cast<const double*>(p), first(k));
+        r = load_tail(p, k);
       }
     } else {
       for (int j = 0; j < k; ++j) r.v[j] = *reinterpret_cast<const T*>(p + j * stride);
@@ -207,28 +197,54 @@ struct Vec {
     return r;
   }
   void store(char* p, int64_t stride, int k) const {
-    int j = 0;
-    if (stride == (int64_t)sizeof(T) && k == kLanes) {
-      std::memcpy(p, &v, sizeof v);
-      return;
-    }
-    if (stride == (int64_t)sizeof(T) && k >= kLanes / 2) {
-      if constexpr (std::is_same_v<T, float>) {
-        _mm_storeu_ps(reinterpret_cast<float*>(p), _mm256_castps256_ps128(v));
+    if (stride == (int64_t)sizeof(T)) {
+      if (k == kLanes) {
+        std::memcpy(p, &v, sizeof v);
       } else {
-        _mm_storeu_pd(reinterpret_cast<double*>(p), _mm256_castpd256_pd128(v));
+        store_tail(p, k);
       }
+    } else {
+      for (int j = 0; j < k; ++j) *reinterpret_cast<T*>(p + j * stride) = v[j];
+    }
+  }
+  // Half a packet, plain 16-byte loads and stores; other partial packets: one masked
+  // load (the lanes past k touch no memory), stored half a packet at a time where it can,
+  // the rest lane by lane (AVX's masked store is slow on AMD cores: 28×28 maps' 4×4
+  // blocks, whose single blocks are half packets, took 20% longer with it).
+  static Raw half(const char* p) {  // lanes [0, kLanes / 2) from p, the others 0
+    if constexpr (std::is_same_v<T, float>) {
+      return _mm256_zextps128_ps256(_mm_loadu_ps(reinterpret_cast<const float*>(p)));
+    } else {
+      return _mm256_zextpd128_pd256(_mm_loadu_pd(reinterpret_cast<const double*>(p)));
+    }
+  }
+  void store_half(char* p) const {
+    if constexpr (std::is_same_v<T, float>) {
+      _mm_storeu_ps(reinterpret_cast<float*>(p), _mm256_castps256_ps128(v));
+    } else {
+      _mm_storeu_pd(reinterpret_cast<double*>(p), _mm256_castpd256_pd128(v));
+    }
+  }
+  [[gnu::noinline]] static Vec load_tail(const char* p, int k) {
+    Vec r;
+    if (k == kLanes / 2) {
+      r.v = half(p);
+    } else if constexpr (std::is_same_v<T, float>) {
+      r.v = _mm256_maskload_ps(reinterpret_cast<const float*>(p),
+                               _mm256_cmpgt_epi32(_mm256_set1_epi32(k), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+    } else {
+      r.v = _mm256_maskload_pd(reinterpret_cast<const double*>(p),
+                               _mm256_cmpgt_epi64(_mm256_set1_epi64x(k), _mm256_setr_epi64x(0, 1, 2, 3)));
+    }
+    return r;
+  }
+  [[gnu::noinline]] void store_tail(char* p, int k) const {
+    int j = 0;
+    if (k >= kLanes / 2) {
+      store_half(p);
       j = kLanes / 2;
     }
-    for (; j < k; ++j) *reinterpret_cast<T*>(p + j * stride) = v[j];
-  }
-  // The mask of lanes [0, k) (each lane's sign bit), for the masked loads.
-  static __m256i first(int k) {
-    if constexpr (std::is_same_v<T, float>) {
-      return _mm256_cmpgt_epi32(_mm256_set1_epi32(k), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    } else {
-      return _mm256_cmpgt_epi64(_mm256_set1_epi64x(k), _mm256_setr_epi64x(0, 1, 2, 3));
-    }
+    for (; j < k; ++j) reinterpret_cast<T*>(p)[j] = v[j];
   }
 
   // A non-temporal store of all lanes to a 32-byte aligned p (see vmap1).
