@@ -93,9 +93,9 @@ inline __m256i first_lanes(int k) {
 
 // The packet gate for even d ≤ 64 (a = d/2): its constants, and its two forms for kP
 // packets stepped together (each lane's value its own, whichever packets it is stepped
-// with). kA > 0 fixes a = kA at compile time (the 4×4 blocks' a = 8), so that the
-// loops over the a terms unroll with their coefficients in registers: the same
-// arithmetic, the same values.
+// with). kA > 0 fixes a = kA at compile time (the 4×4 blocks' a = 8; d must then be
+// 2·kA), so that the loops over the a terms unroll with their coefficients in
+// registers: the same arithmetic, the same values.
 template <int kA = 0>
 class ChiPacketGate {
  public:

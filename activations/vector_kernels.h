@@ -12,7 +12,9 @@
 // evaluates four vectors per register (chi_gate_batch.h); (3) the batch's outputs,
 // written while its inputs are still in cache, with streaming stores when the output is
 // large (cpu::kStreamBytes, as vmap1/vmap2). Nothing the size of the input is allocated
-// besides the result.
+// besides the result. VecGELU on maps of whole 4×4 blocks takes blocks4_forward/backward
+// instead: one pass over groups of 16 vectors, their sums, gates and outputs from
+// registers and L1 (the same values as the batches give, tested).
 #include <omp.h>
 
 #include <algorithm>
