@@ -687,8 +687,8 @@ inline void block4_group_write(T* out, const int64_t* at, int m, int64_t w, cons
 // vector_forward_batched for full 4×4 blocks with a packet gate: gate(r2, s) fills the
 // s of a group's kGroup4 vectors from their r2, kGroup4 / 4 double packets of four
 // vectors each. A group's sums, then its gates stepped side by side (one packet at a
-// time left the core waiting on each packet's chain of dependent multiply-adds; 1.9×
-// slower), then its outputs, all from registers and the L1 cache.
+// time left the core waiting on each packet's chain of dependent multiply-adds: the
+// gates took 1.9× as long), then its outputs, all from registers and the L1 cache.
 template <class T, class Gate>
 void blocks4_forward(const VectorPlan& plan, const T* x, T* y, Gate&& gate) {
   using V = cpu::Vec<T>;
