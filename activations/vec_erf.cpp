@@ -62,9 +62,7 @@ template <class T>
     alignas(32) T r[L], z[L], e[L], out[L];
     for (int h = 0; h < L; h += 4) {
       const int k4 = std::clamp(lanes - h, 0, 4);
-      const __m256d q = k4 == 4 ? _mm256_loadu_pd(r2 + i + h)
-                                : _mm256_maskload_pd(r2 + i + h, _mm256_cmpgt_epi64(_mm256_set1_epi64x(k4),
-                                                                                     _mm256_setr_epi64x(0, 1, 2, 3)));
+      const __m256d q = cpu::Vec<double>::load(reinterpret_cast<const char*>(r2 + i + h), sizeof(double), k4).v;
       const __m256d rd = _mm256_sqrt_pd(q), vi = _mm256_set1_pd(inv);
       put4(r + h, rd);
       put4(z + h, _mm256_mul_pd(rd, vi));

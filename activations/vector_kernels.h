@@ -354,18 +354,6 @@ void batch_sums(const VectorBatch& bt, const T* a, const T* b, double* aa, doubl
 // out[i·w + j] = in[i] for i < n, j < w.
 template <class T>
 void spread(T* out, const T* in, int64_t n, int64_t w) {
-  if (w == 4) {  // 4×4 blocks: a packet per two vectors (float) or per vector (double)
-    int64_t i = 0;
-    if constexpr (std::is_same_v<T, float>) {
-      const __m256i two = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
-      for (; i + 2 <= n; i += 2) {
-        const __m128 pair = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(in + i)));
-        _mm256_storeu_ps(out + 4 * i, _mm256_permutevar8x32_ps(_mm256_castps128_ps256(pair), two));
-      }
-    }
-    for (; i < n; ++i) cpu::Vec<T>(in[i]).store(reinterpret_cast<char*>(out + 4 * i), sizeof(T), 4);
-    return;
-  }
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < w; ++j) out[i * w + j] = in[i];
 }
@@ -382,42 +370,75 @@ cpu::Vec<T> block4_factors(const T* f) {
   }
 }
 
+// The outputs of m 4-wide blocks whose first elements are at[0, m), `rows` rows w
+// elements apart: out = row(o, f, h, ld) for the elements o of each row of block k, f and
+// h its factors (f[k], h[k]) as a packet, ld(p) the load of a packet of inputs at p.
+// float blocks side by side go two per packet (block4_factors), a block alone in half a
+// packet (Vec::half, stored plainly); with kStream (the rows 32 bytes apart in
+// multiples) a packet at a 32-byte aligned address is streamed. The one-pass kernels'
+// groups and the batches' strips (blocks4_combine) both write through it.
+template <class T, bool kStream, class Rows, class Row>
+inline void block4_group_write(T* out, const int64_t* at, int64_t m, Rows rows, int64_t w, const T* f, const T* h,
+                               Row&& row) {
+  using V = cpu::Vec<T>;
+  constexpr int L = V::kLanes;
+  const auto full = [](const T* p) { return V::load(reinterpret_cast<const char*>(p), sizeof(T), L); };
+  const auto half = [](const T* p) { return V(V::half(reinterpret_cast<const char*>(p))); };
+  for (int64_t k = 0; k < m;) {
+    const bool pair = L == 8 && k + 1 < m && at[k + 1] == at[k] + 4;
+    if (L == 4 || pair) {
+      const V fv = block4_factors(f + k), hv = block4_factors(h + k);
+      const bool stream = kStream && reinterpret_cast<uintptr_t>(out + at[k]) % 32 == 0;
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t o = at[k] + r * w;
+        const V y = row(o, fv, hv, full);
+        if (stream) {
+          y.stream(reinterpret_cast<char*>(out + o));
+        } else {
+          y.store(reinterpret_cast<char*>(out + o), sizeof(T), L);
+        }
+      }
+      k += L / 4;
+    } else {
+      const V fv(f[k]), hv(h[k]);
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t o = at[k] + r * w;
+        row(o, fv, hv, half).store_half(reinterpret_cast<char*>(out + o));
+      }
+      k += 1;
+    }
+  }
+}
+
 // strip_combine for a strip of 4-wide blocks: a packet's factors (block4_factors) made
 // once and kept in registers down the block's rows, instead of spread into scratch and
 // loaded again for every row (in-cache forward 5%, backward 6% faster, one thread). Each
-// packet is the same fma(c, z, s·a) as combine_run's, all of the strip's packets streamed
-// when its rows are 32-byte aligned, else all stored plainly: the same values either way.
+// packet is the same fma(c, z, s·a) as combine_run's: the same values streamed or not.
 template <class T, bool kZ>
 void blocks4_combine(const VectorStrip& st, T* out, const T* a, const T* s, const T* z, const T* c, bool stream) {
   using V = cpu::Vec<T>;
-  constexpr int64_t per = V::kLanes / 4;  // vectors per packet
-  int64_t i = 0;
-  const auto pairs = [&](auto rows, bool streamed) {
-    for (; i + per <= st.count; i += per) {
-      const V sv = block4_factors(s + i), cv = kZ ? block4_factors(c + i) : V(T(0));
-      for (int64_t r = 0; r < rows; ++r) {
-        const int64_t o = st.base + 4 * i + r * st.row_stride;
-        V y = sv * V::load(reinterpret_cast<const char*>(a + o), sizeof(T), V::kLanes);
-        if constexpr (kZ) y = fma_(cv, V::load(reinterpret_cast<const char*>(z + o), sizeof(T), V::kLanes), y);
-        if (streamed) {
-          y.stream(reinterpret_cast<char*>(out + o));
-        } else {
-          y.store(reinterpret_cast<char*>(out + o), sizeof(T), V::kLanes);
-        }
-      }
+  int64_t at[kBatchColumns / 4];  // (a strip of 4-wide blocks holds at most kBatchColumns columns)
+  for (int64_t i = 0; i < st.count; ++i) at[i] = st.base + 4 * i;
+  const auto row = [a, z](int64_t o, V f, V h, auto ld) {
+    const V y = f * ld(a + o);
+    if constexpr (kZ) {
+      return fma_(h, ld(z + o), y);
+    } else {
+      return y;
     }
   };
-  const bool streamed = stream && reinterpret_cast<uintptr_t>(out + st.base) % 32 == 0 && st.row_stride * sizeof(T) % 32 == 0;
-  if (st.rows == 4) {
-    pairs(std::integral_constant<int64_t, 4>(), streamed);
-  } else {
-    pairs(st.rows, streamed);
-  }
-  for (; i < st.count; ++i)
-    for (int64_t r = 0; r < st.rows; ++r) {
-      const int64_t o = st.base + 4 * i + r * st.row_stride;
-      combine_run<T, false, kZ>(out + o, a + o, z + o, s + i, c + i, 4, stream);
+  const auto write = [&](auto rows) {
+    if (stream && st.row_stride * sizeof(T) % 32 == 0) {
+      block4_group_write<T, true>(out, at, st.count, rows, st.row_stride, s, c, row);
+    } else {
+      block4_group_write<T, false>(out, at, st.count, rows, st.row_stride, s, c, row);
     }
+  };
+  if (st.rows == 4) {
+    write(std::integral_constant<int64_t, 4>());
+  } else {
+    write(st.rows);
+  }
 }
 
 // Asks for the n elements at a (and at z with kZ) into the L2 cache (prefetches past the
@@ -647,43 +668,6 @@ bool blocks4_streams(const VectorPlan& plan) {
   return streams<T>(plan.numel()) && plan.strip(0).row_stride * sizeof(T) % 32 == 0;
 }
 
-// A group's outputs, out = row(o, f, h, ld) for the elements o of each row of each
-// vector k < m, f and h its factors (f[k], h[k]) as a packet, ld(p) the load of a packet
-// of inputs at p: float vectors side by side two per packet (block4_factors), one alone
-// in half a packet (Vec::half, stored plainly); a packet at a 32-byte aligned address
-// streamed when kStream.
-template <class T, bool kStream, class Row>
-inline void block4_group_write(T* out, const int64_t* at, int m, int64_t w, const T* f, const T* h, Row&& row) {
-  using V = cpu::Vec<T>;
-  constexpr int L = V::kLanes;
-  const auto full = [](const T* p) { return V::load(reinterpret_cast<const char*>(p), sizeof(T), L); };
-  const auto half = [](const T* p) { return V(V::half(reinterpret_cast<const char*>(p))); };
-  for (int k = 0; k < m;) {
-    const bool pair = L == 8 && k + 1 < m && at[k + 1] == at[k] + 4;
-    if (L == 4 || pair) {
-      const V fv = block4_factors(f + k), hv = block4_factors(h + k);
-      const bool stream = kStream && reinterpret_cast<uintptr_t>(out + at[k]) % 32 == 0;
-      for (int64_t r = 0; r < 4; ++r) {
-        const int64_t o = at[k] + r * w;
-        const V y = row(o, fv, hv, full);
-        if (stream) {
-          y.stream(reinterpret_cast<char*>(out + o));
-        } else {
-          y.store(reinterpret_cast<char*>(out + o), sizeof(T), L);
-        }
-      }
-      k += L / 4;
-    } else {
-      const V fv(f[k]), hv(h[k]);
-      for (int64_t r = 0; r < 4; ++r) {
-        const int64_t o = at[k] + r * w;
-        row(o, fv, hv, half).store_half(reinterpret_cast<char*>(out + o));
-      }
-      k += 1;
-    }
-  }
-}
-
 // vector_forward_batched for full 4×4 blocks with a packet gate: gate(r2, s) fills the
 // s of a group's kGroup4 vectors from their r2, kGroup4 / 4 double packets of four
 // vectors each. A group's sums, then its gates stepped side by side (one packet at a
@@ -706,7 +690,7 @@ void blocks4_forward(const VectorPlan& plan, const T* x, T* y, Gate&& gate) {
       gate((const D*)r2, sv);
       T s[kGroup4];
       for (int p = 0; p < P; ++p) store_as(s + 4 * p, sv[p], 4);
-      block4_group_write<T, decltype(stream)::value>(y, at, m, w, s, s,
+      block4_group_write<T, decltype(stream)::value>(y, at, m, std::integral_constant<int64_t, 4>(), w, s, s,
                                                      [x](int64_t o, V f, V, auto ld) { return f * ld(x + o); });
     });
   };
@@ -736,7 +720,7 @@ void blocks4_backward(const VectorPlan& plan, const T* x, const T* g, T* dx, Gat
         store_as(c + 4 * p, where_((r2[p] == zero) || (coef[p] == zero), zero, coef[p] * dot[p]), 4);
       }
       block4_group_write<T, decltype(stream)::value>(
-          dx, at, m, w, s, c, [x, g](int64_t o, V f, V h, auto ld) { return fma_(h, ld(x + o), f * ld(g + o)); });
+          dx, at, m, std::integral_constant<int64_t, 4>(), w, s, c, [x, g](int64_t o, V f, V h, auto ld) { return fma_(h, ld(x + o), f * ld(g + o)); });
     });
   };
   if (blocks4_streams<T>(plan)) {

@@ -9,18 +9,6 @@
 
 #include "core/kernel.h"  // tg::cpu::Vec, packet_run, kStreamBytes
 
-template <class F>
-double best_seconds(int reps, F f) {
-  f();
-  double best = 1e30;
-  for (int i = 0; i < reps; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return best;
-}
-
 // Best times of several functions timed in interleaved rounds after one warm-up round:
 // round r runs each of them once, in order, so that a slowdown of the shared machine
 // that comes and goes over seconds reaches all of them alike (the ratios of the benches
@@ -41,6 +29,11 @@ std::array<double, sizeof...(F)> interleaved_best(int reps, F&&... f) {
     (time(f), ...);
   }
   return best;
+}
+
+template <class F>
+double best_seconds(int reps, F&& f) {
+  return interleaved_best(reps, f)[0];
 }
 
 // The memory-traffic floors of one elementwise pass over n floats: a copy (1 in, 1 out:

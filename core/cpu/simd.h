@@ -225,16 +225,23 @@ struct Vec {
       _mm_storeu_pd(reinterpret_cast<double*>(p), _mm256_castpd256_pd128(v));
     }
   }
+  // The mask of lanes [0, k) (all of them for k ≥ kLanes), as the masked loads and
+  // gathers take it.
+  static __m256i first_lanes(int k) {
+    if constexpr (std::is_same_v<T, float>) {
+      return _mm256_cmpgt_epi32(_mm256_set1_epi32(k), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    } else {
+      return _mm256_cmpgt_epi64(_mm256_set1_epi64x(k), _mm256_setr_epi64x(0, 1, 2, 3));
+    }
+  }
   [[gnu::noinline]] static Vec load_tail(const char* p, int k) {
     Vec r;
     if (k == kLanes / 2) {
       r.v = half(p);
     } else if constexpr (std::is_same_v<T, float>) {
-      r.v = _mm256_maskload_ps(reinterpret_cast<const float*>(p),
-                               _mm256_cmpgt_epi32(_mm256_set1_epi32(k), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+      r.v = _mm256_maskload_ps(reinterpret_cast<const float*>(p), first_lanes(k));
     } else {
-      r.v = _mm256_maskload_pd(reinterpret_cast<const double*>(p),
-                               _mm256_cmpgt_epi64(_mm256_set1_epi64x(k), _mm256_setr_epi64x(0, 1, 2, 3)));
+      r.v = _mm256_maskload_pd(reinterpret_cast<const double*>(p), first_lanes(k));
     }
     return r;
   }

@@ -128,7 +128,7 @@ void gather_windows(const T* plane, int64_t H, int64_t W, const WinogradPlan& p,
   constexpr int L = P::kLanes;
   if constexpr (std::is_same_v<T, float>) {
     const LaneOrigins o = lane_origins(p, t0, dh, dw);
-    const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(p.tiles - t0)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i live = P::first_lanes((int)std::min<int64_t>(L, p.tiles - t0));
     __m256i cols[R];
     for (int j = 0; j < R; ++j) cols[j] = in_range(_mm256_add_epi32(o.w, _mm256_set1_epi32(j)), W);
     for (int i = 0; i < R; ++i) {
